@@ -1,0 +1,85 @@
+"""Citizen forms. Field rules live here; rules about the report as a whole live in the domain."""
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    MultipleFileField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from portal.i18n import lazy_gettext as _l
+from portal.models import ReportKind
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # not a choice: the select's own validation says so
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReportForm(FlaskForm):
+    kind = RadioField(
+        _l("What do you want to send?"),
+        choices=[(k.value, k.value) for k in ReportKind],  # labels set per request
+        validators=[DataRequired(message=_l("Choose what you want to send."))],
+    )
+    title = StringField(
+        _l("Title"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Write a short title.")),
+            Length(min=5, max=200, message=_l("The title must be 5 to 200 characters long.")),
+        ],
+    )
+    body = TextAreaField(
+        _l("Describe what happened"),
+        filters=[_strip],
+        validators=[
+            DataRequired(message=_l("Describe your report.")),
+            Length(min=20, max=10000,
+                   message=_l("The description must be 20 to 10,000 characters long.")),
+        ],
+    )
+    category = SelectField(_l("Category"), coerce=_optional_int,
+                           validators=[DataRequired(message=_l("Choose a category."))])
+    district = SelectField(_l("Kecamatan"), coerce=_optional_int, validators=[Optional()])
+    village = StringField(_l("Village (desa/kelurahan)"), filters=[_strip],
+                          validators=[Optional(), Length(max=120)])
+    address = StringField(_l("Address or landmark"), filters=[_strip],
+                          validators=[Optional(), Length(max=500)])
+    event_date = DateField(_l("Date of the event"), validators=[Optional()],
+                           render_kw={"max": ""})
+    attachments = MultipleFileField(_l("Photos or documents (optional)"))
+    is_confidential = BooleanField(_l("Confidential: hide the content of my report from the public"))
+    is_anonymous = BooleanField(_l("Anonymous: hide my identity from the officers who handle it"))
+    name = StringField(_l("Full name"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    email = StringField(
+        _l("E-mail"),
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        validators=[Optional(), Length(max=254),
+                    Email(message=_l("This is not a valid e-mail address."),
+                          check_deliverability=False)],
+    )
+    phone = StringField(_l("Phone / WhatsApp"), filters=[_strip],
+                        validators=[Optional(), Length(max=32)])
+    nik = StringField(_l("NIK (optional)"), filters=[_strip], validators=[Optional(), Length(max=32)])
+
+
+class TrackForm(FlaskForm):
+    code = StringField(
+        _l("Tracking code"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Type the tracking code you received.")),
+                    Length(max=64)],
+    )

@@ -1,0 +1,67 @@
+"""Settings, read from the environment. SQLite under instance/ is the zero-set-up default."""
+import os
+import secrets
+from pathlib import Path
+
+MB = 1024 * 1024
+
+
+def _instance_secret(instance_path: str) -> str:
+    """A development secret kept under instance/, created on first use.
+
+    Production must set SECRET_KEY; see ``Config.from_environment``.
+    """
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    env = os.environ
+    production = env.get("PORTAL_ENV", "development") == "production"
+    secret = env.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when PORTAL_ENV=production")
+        secret = _instance_secret(instance_path)
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+    return {
+        "PORTAL_ENV": "production" if production else "development",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "MAX_ATTACHMENTS": 5,
+        "MAX_ATTACHMENT_BYTES": 10 * MB,
+        # Five files of 10 MB plus the form fields; Werkzeug refuses a larger body with 413
+        # before reading it.
+        "MAX_CONTENT_LENGTH": 51 * MB,
+        "MAX_FORM_MEMORY_SIZE": 1 * MB,
+        "BABEL_DEFAULT_LOCALE": "id",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
+        "PORTAL_LANGUAGES": ["id", "en"],
+        "MAIL_SERVER": env.get("MAIL_SERVER", "127.0.0.1"),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "8025")),
+        "MAIL_USE_TLS": env.get("MAIL_USE_TLS", "") == "1",
+        "MAIL_USERNAME": env.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "LAPOR! <no-reply@lapor.example.id>"),
+        "MAIL_TIMEOUT": 10,
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
+        "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
+        "OUTBOX_SEND_AFTER_REQUEST": not production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    }

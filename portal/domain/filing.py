@@ -1,0 +1,207 @@
+"""Filing a report: from the citizen's draft to a report with its identity, files and history."""
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from portal.domain import DomainError
+from portal.domain import notifications
+from portal.domain.tracking import generate_tracking_code, hash_tracking_code
+from portal.domain.uploads import PreparedUpload
+from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+from portal.models import (
+    Attachment,
+    Category,
+    Channel,
+    District,
+    EventKind,
+    Institution,
+    InstitutionKind,
+    Report,
+    ReportEvent,
+    ReporterIdentity,
+    ReportKind,
+    ReportStatus,
+    User,
+)
+from portal.storage import AttachmentStore
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+MAX_ATTACHMENTS = 5
+NIK_PATTERN = re.compile(r"^\d{16}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+
+
+@dataclass
+class ReportDraft:
+    kind: ReportKind
+    title: str
+    body: str
+    category_id: int | None
+    district_id: int | None = None
+    village: str | None = None
+    address: str | None = None
+    event_date: date | None = None
+    is_anonymous: bool = False
+    is_confidential: bool = False
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    nik: str | None = None
+    channel: Channel = Channel.WEB
+
+
+@dataclass
+class FiledReport:
+    report: Report
+    tracking_code: str
+    stored_names: list[str] = field(default_factory=list)
+    code_mailed_to_reporter: bool = False
+
+
+def jakarta_today(now: datetime) -> date:
+    return now.astimezone(JAKARTA).date()
+
+
+def identity_problems(draft: ReportDraft) -> dict[str, object]:
+    """The reporter must be reachable unless they chose to be anonymous."""
+    problems: dict[str, object] = {}
+    if draft.is_anonymous:
+        return problems
+    if not (draft.name or "").strip():
+        problems["name"] = _l("Write your name, or choose to report anonymously.")
+    if not (draft.email or "").strip() and not (draft.phone or "").strip():
+        problems["email"] = _l("Give an e-mail address or a phone number so that we can reach you.")
+    return problems
+
+
+def draft_problems(draft: ReportDraft, now: datetime) -> dict[str, object]:
+    """Every rule a draft must meet, as {field: message}; empty when it may be filed."""
+    problems = identity_problems(draft)
+    if draft.event_date and draft.event_date > jakarta_today(now):
+        problems["event_date"] = _l("The date of the event cannot be in the future.")
+    if draft.nik and not NIK_PATTERN.match(draft.nik):
+        problems["nik"] = _l("A NIK has exactly 16 digits.")
+    if draft.phone and not PHONE_PATTERN.match(draft.phone.strip()):
+        problems["phone"] = _l("Write the phone number with digits only, e.g. 0812 3456 7890.")
+    if draft.category_id is not None and db.session.get(Category, draft.category_id) is None:
+        problems["category"] = _l("Choose a category from the list.")
+    if draft.district_id is not None and db.session.get(District, draft.district_id) is None:
+        problems["district"] = _l("Choose a kecamatan from the list.")
+    return problems
+
+
+def _receiving_institution(category: Category | None) -> Institution | None:
+    """A report goes to the institution that owns its category's default unit; without one it
+    waits at the national level for the national admin to route it."""
+    if category is not None and category.default_unit is not None:
+        node = category.default_unit
+        while node.kind is InstitutionKind.UNIT and node.parent is not None:
+            node = node.parent
+        return node
+    return db.session.scalar(
+        select(Institution).where(Institution.kind == InstitutionKind.NATIONAL).limit(1)
+    )
+
+
+def format_public_number(report: Report) -> str:
+    return f"LPR-{report.created_at.astimezone(JAKARTA):%Y}-{report.id:07d}"
+
+
+def file_report(
+    draft: ReportDraft,
+    uploads: list[PreparedUpload],
+    *,
+    store: AttachmentStore,
+    now: datetime,
+    account: User | None = None,
+) -> FiledReport:
+    """Create the report, its identity, its files and its first event; queue the reporter's mail.
+
+    Flushes, never commits. The files are written before the caller commits; if the commit
+    fails, the caller deletes ``stored_names`` (a stray file is harmless, a missing one is not).
+    """
+    problems = draft_problems(draft, now)
+    if problems:
+        field_name, message = next(iter(problems.items()))
+        raise DomainError(message, field=field_name)
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise DomainError(
+            _l("At most %(count)s files per report.", count=MAX_ATTACHMENTS), field="attachments"
+        )
+
+    category = db.session.get(Category, draft.category_id) if draft.category_id else None
+    code = generate_tracking_code()
+    report = Report(
+        tracking_code_hash=hash_tracking_code(code),
+        kind=draft.kind,
+        title=draft.title.strip(),
+        body=draft.body.strip(),
+        category=category,
+        district_id=draft.district_id,
+        village=(draft.village or "").strip() or None,
+        address=(draft.address or "").strip() or None,
+        event_date=draft.event_date,
+        channel=draft.channel,
+        is_anonymous=draft.is_anonymous,
+        is_confidential=draft.is_confidential,
+        status=ReportStatus.SUBMITTED,
+        current_institution=_receiving_institution(category),
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(report)
+
+    email = (draft.email or "").strip().lower() or None
+    has_identity = any(
+        (v or "").strip() for v in (draft.name, draft.email, draft.phone, draft.nik)
+    ) or account is not None
+    if has_identity:
+        report.identity = ReporterIdentity(
+            user=account,
+            name=(draft.name or "").strip() or None,
+            email=email,
+            phone=(draft.phone or "").strip() or None,
+            nik=(draft.nik or "").strip() or None,
+        )
+
+    filed = FiledReport(report=report, tracking_code=code)
+    for upload in uploads:
+        stored_name = store.save(upload.data, upload.extension)
+        filed.stored_names.append(stored_name)
+        report.attachments.append(
+            Attachment(
+                stored_name=stored_name,
+                original_name=upload.original_name,
+                content_type=upload.content_type,
+                size=len(upload.data),
+                created_at=now,
+            )
+        )
+    report.events.append(
+        ReportEvent(
+            kind=EventKind.SUBMITTED,
+            actor_id=None,
+            visible_to_reporter=True,
+            status_after=ReportStatus.SUBMITTED,
+            created_at=now,
+        )
+    )
+    db.session.flush()
+    report.public_number = format_public_number(report)
+    db.session.flush()
+
+    if email:
+        notifications.queue_mail(
+            recipient=email,
+            subject=_l("Your report %(number)s has been received", number=report.public_number),
+            template="report_received",
+            now=now,
+            report=report,
+            tracking_code=code,
+        )
+        filed.code_mailed_to_reporter = True
+    return filed

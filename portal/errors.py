@@ -1,0 +1,55 @@
+"""Error pages in the user's language; a failed request never leaves a half-done transaction."""
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+
+MESSAGES = {
+    400: (_l("Bad request"), _l("The request could not be understood. Please go back and try again.")),
+    403: (_l("Not allowed"), _l("You do not have access to this page.")),
+    404: (_l("Page not found"), _l("The page you are looking for does not exist or has moved.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    413: (
+        _l("Upload too large"),
+        _l("The files together are larger than the portal accepts (5 files of at most 10 MB "
+           "each). Go back, choose smaller files and send again."),
+    ),
+    429: (
+        _l("Too many attempts"),
+        _l("You have tried too often in a short time. Please wait a few minutes and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("An error occurred on our side and nothing was saved. Please try again in a moment."),
+    ),
+}
+
+
+def render_error(code: int, detail=None):
+    title, message = MESSAGES.get(code, MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title,
+                           message=detail or message), code
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_error(
+            400,
+            _l("Your session has expired, so the form could not be sent. Go back, reload the page "
+               "and send it again."),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        if error.code in MESSAGES:
+            return render_error(error.code)
+        return error
+
+    @app.errorhandler(Exception)
+    def unhandled(error: Exception):
+        db.session.rollback()
+        app.logger.exception("unhandled error")
+        return render_error(500)

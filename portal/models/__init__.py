@@ -1,0 +1,21 @@
+"""Models, one module per aggregate. Importing this package registers every table."""
+from portal.models.category import Category
+from portal.models.institution import District, Institution, InstitutionKind
+from portal.models.outbox import OutboxMessage, OutboxState
+from portal.models.report import (
+    Attachment,
+    Channel,
+    EventKind,
+    Report,
+    ReportEvent,
+    ReporterIdentity,
+    ReportKind,
+    ReportStatus,
+)
+from portal.models.user import Membership, Role, User
+
+__all__ = [
+    "Attachment", "Category", "Channel", "District", "EventKind", "Institution",
+    "InstitutionKind", "Membership", "OutboxMessage", "OutboxState", "Report", "ReportEvent",
+    "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
+]

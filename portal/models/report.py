@@ -1,0 +1,169 @@
+"""The report aggregate: the report, its reporter's identity, its attachments and its history.
+
+The reporter's identity lives in its own table so that no query of reports drags it along.
+"""
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.category import Category
+from portal.models.institution import District, Institution
+from portal.models.types import UTCDateTime, enum_column, utcnow
+from portal.models.user import User
+
+
+class ReportKind(enum.Enum):
+    ASPIRATION = "aspiration"
+    COMPLAINT = "complaint"
+    INFORMATION_REQUEST = "information_request"
+
+
+class Channel(enum.Enum):
+    WEB = "web"
+    NATIONAL_FEED = "national_feed"
+    SMS = "sms"
+    SOCIAL_MEDIA = "social_media"
+    PHONE = "phone"
+    WALK_IN = "walk_in"
+
+
+class ReportStatus(enum.Enum):
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    DISPOSITIONED = "dispositioned"
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    COMPLETED = "completed"
+    POSTPONED = "postponed"
+    NOT_IN_AUTHORITY = "not_in_authority"
+    ARCHIVED = "archived"
+    REOPENED = "reopened"
+
+
+class Report(db.Model):
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Public reference shown everywhere; never a secret. Set right after the first flush.
+    public_number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    # SHA-256 of the normalised tracking code; the code itself is never stored.
+    tracking_code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    kind: Mapped[ReportKind] = mapped_column(enum_column(ReportKind, "report_kind"))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("district.id"), index=True)
+    village: Mapped[str | None] = mapped_column(String(120))
+    address: Mapped[str | None] = mapped_column(String(500))
+    event_date: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"), default=Channel.WEB)
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[ReportStatus] = mapped_column(
+        enum_column(ReportStatus, "report_status"), default=ReportStatus.SUBMITTED, index=True
+    )
+    current_institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id"), index=True
+    )
+    current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    category: Mapped[Category | None] = relationship()
+    district: Mapped[District | None] = relationship()
+    current_institution: Mapped[Institution | None] = relationship(
+        foreign_keys=[current_institution_id]
+    )
+    current_unit: Mapped[Institution | None] = relationship(foreign_keys=[current_unit_id])
+    identity: Mapped["ReporterIdentity | None"] = relationship(
+        back_populates="report", uselist=False, lazy="raise", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="report", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+    events: Mapped[list["ReportEvent"]] = relationship(
+        back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class ReporterIdentity(db.Model):
+    """Who filed a report. Loaded only on purpose (``lazy='raise'`` on the report side)."""
+
+    __tablename__ = "reporter_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), unique=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    nik: Mapped[str | None] = mapped_column(String(16))
+
+    report: Mapped[Report] = relationship(back_populates="identity")
+    user: Mapped[User | None] = relationship()
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    # Random file name under the upload folder; never derived from user input.
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    # What the reporter called it: metadata only, identifying, hidden on anonymous reports.
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+class EventKind(enum.Enum):
+    SUBMITTED = "submitted"
+    VERIFIED = "verified"
+    ROUTED = "routed"
+    DISPOSITIONED = "dispositioned"
+    ACCEPTED = "accepted"
+    ASSIGNED = "assigned"
+    SENT_BACK = "sent_back"
+    FOLLOW_UP = "follow_up"
+    ANSWERED = "answered"
+    POSTPONED = "postponed"
+    NOT_IN_AUTHORITY = "not_in_authority"
+    ARCHIVED = "archived"
+    REOPENED = "reopened"
+    COMPLETED = "completed"
+    REPORTER_REPLY = "reporter_reply"
+    RATED = "rated"
+    NOTE = "note"
+
+
+class ReportEvent(db.Model):
+    """Append-only history of a report."""
+
+    __tablename__ = "report_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_column(EventKind, "event_kind"))
+    # Null actor: the reporter (or the system); never a pointer to the reporter's identity.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    visible_to_reporter: Mapped[bool] = mapped_column(Boolean, default=True)
+    status_after: Mapped[ReportStatus | None] = mapped_column(
+        enum_column(ReportStatus, "event_status_after")
+    )
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
