@@ -6,14 +6,15 @@ from wtforms import (
     MultipleFileField,
     RadioField,
     SelectField,
+
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.i18n import lazy_gettext as _l
 from portal.models import ReportKind
-
 
 def _optional_int(value):
     if value in (None, "", "None"):
@@ -23,15 +24,13 @@ def _optional_int(value):
     except (TypeError, ValueError):
         return -1  # not a choice: the select's own validation says so
 
-
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
-
 
 class ReportForm(FlaskForm):
     kind = RadioField(
         _l("What do you want to send?"),
-        choices=[(k.value, k.value) for k in ReportKind],  # labels set per request
+        choices=[SelectChoice(k.value) for k in ReportKind],  # labels set per request
         validators=[DataRequired(message=_l("Choose what you want to send."))],
     )
     title = StringField(
@@ -74,7 +73,6 @@ class ReportForm(FlaskForm):
     phone = StringField(_l("Phone / WhatsApp"), filters=[_strip],
                         validators=[Optional(), Length(max=32)])
     nik = StringField(_l("NIK (optional)"), filters=[_strip], validators=[Optional(), Length(max=32)])
-
 
 class TrackForm(FlaskForm):
     code = StringField(

@@ -15,6 +15,7 @@ from flask import (
 from flask_babel import get_locale
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
+from wtforms.fields.choices import SelectChoice
 
 from portal.citizen.forms import ReportForm, TrackForm
 from portal.domain import DomainError
@@ -53,16 +54,16 @@ def set_language(lang: str):
 
 def _fill_choices(form: ReportForm) -> None:
     locale = str(get_locale())
-    form.kind.choices = [(k.value, KIND[k]) for k in ReportKind]
+    form.kind.choices = [SelectChoice(k.value, KIND[k]) for k in ReportKind]
     categories = db.session.scalars(
         select(Category).where(Category.is_active.is_(True)).order_by(Category.id)
     ).all()
-    form.category.choices = [("", _l("— choose a category —"))] + [
-        (c.id, c.name_for(locale)) for c in categories
+    form.category.choices = [SelectChoice("", _l("— choose a category —"))] + [
+        SelectChoice(c.id, c.name_for(locale)) for c in categories
     ]
     districts = db.session.scalars(select(District).order_by(District.name)).all()
-    form.district.choices = [("", _l("— choose a kecamatan —"))] + [
-        (d.id, d.name) for d in districts
+    form.district.choices = [SelectChoice("", _l("— choose a kecamatan —"))] + [
+        SelectChoice(d.id, d.name) for d in districts
     ]
 
 

@@ -1,0 +1,46 @@
+# The two set-up commands are `make run` and `make test`; everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-test translations db demo worker bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	$(MAKE) --no-print-directory translations
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory translations
+
+translations:
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations -f -q || $(BIN)/pybabel compile -d portal/translations -q
+
+db:
+	$(BIN)/flask db upgrade
+
+demo:
+	$(BIN)/flask demo load
+
+# Serve the portal on http://127.0.0.1:5000 with the outbox worker in the background.
+run: install db demo
+	@echo "Portal: http://127.0.0.1:5000  (staff sign-in: /staf/masuk, see README for accounts)"
+	@$(BIN)/flask outbox work --interval 5 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite, on SQLite and on a throw-away PostgreSQL, with real Chromium.
+test: install-test
+	@bash scripts/ensure-test-tools.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache
