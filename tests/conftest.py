@@ -144,6 +144,8 @@ def app_config(database_url, tmp_path):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: mail waits in the outbox unless a test starts a sink
         "PUBLIC_BASE_URL": "http://portal.test",
+        # scrypt costs ~0.1 s a hash; production keeps it, the tests need speed, not strength.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
 
 
