@@ -19,7 +19,8 @@ install-test: $(BIN)/python
 	$(MAKE) --no-print-directory translations
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy -d portal/translations -f -q || $(BIN)/pybabel compile -d portal/translations -q
+	@if ls portal/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	  $(BIN)/pybabel compile -d portal/translations 2>&1 | grep -v '^compiling' || true; fi
 
 db:
 	$(BIN)/flask db upgrade
