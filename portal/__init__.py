@@ -39,7 +39,13 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         from portal.models import User
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        user_key, _, version = user_id.partition(":")
+        if not user_key.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_key))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
 
 
 def register_blueprints(app: Flask) -> None:

@@ -4,24 +4,21 @@ The seeds' promise: an anonymous reporter's identity is seen by the national adm
 else; a named reporter's identity is seen only by staff who handle the report (code of ethics:
 protect the reporter from conflicts of interest), never by the public.
 """
+from datetime import datetime
+
 from sqlalchemy import select
 
+from portal.domain import DomainError
+from portal.domain.permissions import acting_roles
 from portal.extensions import db
-from portal.models import Institution, Report, Role, User
+from portal.i18n import lazy_gettext as _l
+from portal.models import AuditAction, AuditEntry, Report, ReporterIdentity, Role, User
 
 HANDLING_ROLES = {Role.INSTITUTION_ADMIN, Role.LIAISON, Role.OPERATOR}
 
 
-def subtree_ids(root_ids: set[int]) -> set[int]:
-    """The given institution nodes and every node below them."""
-    found = set(root_ids)
-    frontier = set(root_ids)
-    while frontier:
-        children = set(db.session.scalars(
-            select(Institution.id).where(Institution.parent_id.in_(frontier))))
-        frontier = children - found
-        found |= frontier
-    return found
+class IdentityHidden(DomainError):
+    pass
 
 
 def is_national_admin(user: User | None) -> bool:
@@ -29,16 +26,9 @@ def is_national_admin(user: User | None) -> bool:
         m.role is Role.NATIONAL_ADMIN for m in user.memberships))
 
 
-def nodes_with_role(user: User, roles: set[Role]) -> set[int]:
-    return subtree_ids({m.institution_id for m in user.memberships if m.role in roles})
-
-
 def handles(user: User | None, report: Report) -> bool:
-    """The user holds a handling role at the report's institution or unit, or above them."""
-    if user is None or not user.is_staff:
-        return False
-    scope = nodes_with_role(user, HANDLING_ROLES)
-    return bool({report.current_institution_id, report.current_unit_id} & scope)
+    """The user acts on the report in a handling role (not as a supervisor)."""
+    return bool(acting_roles(user, report) & HANDLING_ROLES)
 
 
 def may_see_identity(user: User | None, report: Report) -> bool:
@@ -47,3 +37,26 @@ def may_see_identity(user: User | None, report: Report) -> bool:
     if report.is_anonymous:
         return False
     return handles(user, report)
+
+
+def reveal_identity(report: Report, *, actor: User, now: datetime) -> ReporterIdentity | None:
+    """The reporter's identity for an officer allowed to see it, with an audit entry.
+
+    Raises ``IdentityHidden`` for everyone else. Flushes, never commits."""
+    if not may_see_identity(actor, report):
+        raise IdentityHidden(_l("You may not see who sent this report."))
+    identity = db.session.scalar(
+        select(ReporterIdentity).where(ReporterIdentity.report_id == report.id))
+    db.session.add(AuditEntry(
+        action=AuditAction.IDENTITY_VIEWED, actor=actor, report_id=report.id,
+        institution_id=report.current_institution_id, created_at=now,
+        detail=report.public_number))
+    db.session.flush()
+    return identity
+
+
+def reporter_label(report: Report, viewer: User | None):
+    """How the reporter is named on a page for ``viewer``, without revealing anything."""
+    if report.is_anonymous and not is_national_admin(viewer):
+        return _l("Anonim")
+    return _l("Reporter (identity protected)")

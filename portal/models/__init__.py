@@ -1,8 +1,10 @@
 """Models, one module per aggregate. Importing this package registers every table."""
+from portal.models.audit import AuditAction, AuditEntry
 from portal.models.category import Category
 from portal.models.institution import District, Institution, InstitutionKind
 from portal.models.outbox import OutboxMessage, OutboxState
 from portal.models.report import (
+    ArchiveReason,
     Attachment,
     Channel,
     EventKind,
@@ -10,11 +12,14 @@ from portal.models.report import (
     ReportEvent,
     ReporterIdentity,
     ReportKind,
+    ReportRating,
     ReportStatus,
 )
+from portal.models.response_template import ResponseTemplate
 from portal.models.user import Membership, Role, User
 
 __all__ = [
+    "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
     "Attachment", "Category", "Channel", "District", "EventKind", "Institution",
     "InstitutionKind", "Membership", "OutboxMessage", "OutboxState", "Report", "ReportEvent",
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",

@@ -5,7 +5,17 @@ The reporter's identity lives in its own table so that no query of reports drags
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -43,8 +53,24 @@ class ReportStatus(enum.Enum):
     REOPENED = "reopened"
 
 
+class ArchiveReason(enum.Enum):
+    DUPLICATE = "duplicate"
+    NOT_ACTIONABLE = "not_actionable"
+    TOO_GENERAL = "too_general"
+    IRRELEVANT = "irrelevant"
+
+
 class Report(db.Model):
     __tablename__ = "report"
+    __table_args__ = (
+        CheckConstraint(
+            "(status = 'archived') = (archive_reason IS NOT NULL)", name="archived_has_reason"
+        ),
+        CheckConstraint(
+            "current_unit_id IS NULL OR current_institution_id IS NOT NULL",
+            name="unit_within_institution",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Public reference shown everywhere; never a secret. Set right after the first flush.
@@ -69,6 +95,15 @@ class Report(db.Model):
         ForeignKey("institution.id"), index=True
     )
     current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    assigned_operator_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id"), index=True
+    )
+    archive_reason: Mapped[ArchiveReason | None] = mapped_column(
+        enum_column(ArchiveReason, "archive_reason")
+    )
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
@@ -82,6 +117,10 @@ class Report(db.Model):
         foreign_keys=[current_institution_id]
     )
     current_unit: Mapped[Institution | None] = relationship(foreign_keys=[current_unit_id])
+    assigned_operator: Mapped[User | None] = relationship(foreign_keys=[assigned_operator_id])
+    rating: Mapped["ReportRating | None"] = relationship(
+        back_populates="report", uselist=False, cascade="all, delete-orphan"
+    )
     identity: Mapped["ReporterIdentity | None"] = relationship(
         back_populates="report", uselist=False, lazy="raise", cascade="all, delete-orphan"
     )
@@ -163,7 +202,29 @@ class ReportEvent(db.Model):
         enum_column(ReportStatus, "event_status_after")
     )
     message: Mapped[str | None] = mapped_column(Text)
+    # Where a routing or disposition sent the report, whom an assignment named.
+    target_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="events")
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    target_institution: Mapped[Institution | None] = relationship()
+    target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])
+
+
+class ReportRating(db.Model):
+    """The reporter's verdict on the handling, given once after completion."""
+
+    __tablename__ = "report_rating"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_1_to_5"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("report.id", ondelete="CASCADE"), unique=True
+    )
+    score: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="rating")

@@ -1,0 +1,40 @@
+"""The audit log: who looked at an identity, who changed a role, who exported what, who failed
+to sign in. Append-only; supervisors read it for their institution."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.institution import Institution
+from portal.models.types import UTCDateTime, enum_column, utcnow
+from portal.models.user import User
+
+
+class AuditAction(enum.Enum):
+    IDENTITY_VIEWED = "identity_viewed"
+    ROLE_GRANTED = "role_granted"
+    ROLE_REVOKED = "role_revoked"
+    EXPORT = "export"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED = "login_locked"
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, "audit_action"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The institution node whose supervisors may read this entry.
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="SET NULL"),
+                                                  index=True)
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    detail: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+    subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])
+    institution: Mapped[Institution | None] = relationship()
