@@ -1,5 +1,8 @@
-"""Terminal commands: demo data and the outbox worker."""
+"""Terminal commands: demo data, the outbox worker and the translation catalogs."""
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -10,6 +13,15 @@ from portal.models.types import utcnow
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 outbox_cli = AppGroup("outbox", help="The mail outbox.")
+translate_cli = AppGroup("translate", help="The translation catalogs (Bahasa Indonesia, English).")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+BABEL_CFG = REPO_ROOT / "babel.cfg"
+TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
+MESSAGES_POT = TRANSLATIONS_DIR / "messages.pot"
+# Besides pybabel's defaults (_, gettext, ngettext, ...): the lazy strings of forms and labels.
+EXTRA_KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2")
 
 
 @demo_cli.command("load")
@@ -53,6 +65,47 @@ def outbox_work(interval: float) -> None:
         time.sleep(interval)
 
 
+def pybabel(command: str, *args: str) -> None:
+    """Run ``pybabel -q <command>`` with this interpreter's Babel; failures raise ClickException."""
+    argv = [sys.executable, "-c",
+            "import sys; from babel.messages.frontend import main; sys.exit(main())",
+            "-q", command, *args]
+    result = subprocess.run(argv, cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise click.ClickException(f"pybabel {command} failed:\n{result.stdout}")
+
+
+def extract_messages(output: Path = MESSAGES_POT) -> None:
+    """Extract every translatable text of portal/ (see babel.cfg) into a .pot file."""
+    keywords = [option for keyword in EXTRA_KEYWORDS for option in ("-k", keyword)]
+    # pybabel skips directories starting with "_" by default, which would lose
+    # templates/_macros; only hidden directories and caches are skipped here.
+    pybabel("extract", "-F", str(BABEL_CFG), *keywords, "--no-location",
+            "--ignore-dirs=.* __pycache__",
+            "--sort-output", "--add-comments=TRANSLATORS:", "--project=lapor-portal",
+            "--copyright-holder=the lapor-portal authors",
+            "-o", str(output), str(REPO_ROOT))
+
+
+@translate_cli.command("update")
+def translate_update() -> None:
+    """Extract the texts into messages.pot and merge them into the id and en catalogs."""
+    extract_messages()
+    pybabel("update", "-i", str(MESSAGES_POT), "-d", str(TRANSLATIONS_DIR))
+    click.echo(f"updated {MESSAGES_POT.relative_to(REPO_ROOT)} and the catalogs under "
+               f"{TRANSLATIONS_DIR.relative_to(REPO_ROOT)}; translate the new and fuzzy "
+               "entries of id/LC_MESSAGES/messages.po, then run `flask translate compile`")
+
+
+@translate_cli.command("compile")
+def translate_compile() -> None:
+    """Compile the catalogs into the .mo files the portal reads (fuzzy entries are left out)."""
+    pybabel("compile", "-d", str(TRANSLATIONS_DIR))
+    click.echo(f"compiled the catalogs under {TRANSLATIONS_DIR.relative_to(REPO_ROOT)}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(translate_cli)
