@@ -58,5 +58,5 @@ def reveal_identity(report: Report, *, actor: User, now: datetime) -> ReporterId
 def reporter_label(report: Report, viewer: User | None):
     """How the reporter is named on a page for ``viewer``, without revealing anything."""
     if report.is_anonymous and not is_national_admin(viewer):
-        return _l("Anonim")
+        return _l("Anonymous")
     return _l("Reporter (identity protected)")
