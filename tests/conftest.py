@@ -233,12 +233,21 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def base_url():
+    """Pages use ``live_server.url`` (a new port per test). Defined here because
+    pytest-playwright 0.10's fallback ``base_url`` fixture is an instance method, which
+    pytest 9 deprecates with a warning (an error under filterwarnings=error)."""
+    return None
+
+
 @pytest.fixture
 def live_server(app):
     """The app served over HTTP from a thread, for the browser."""
     app.config["WTF_CSRF_SSL_STRICT"] = False
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     server.url = f"http://127.0.0.1:{server.server_port}"
     yield server

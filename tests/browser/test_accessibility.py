@@ -22,15 +22,6 @@ WRONG_CODE = "ABCDE-FGH23-45678"
 _axe = Axe()
 
 
-@pytest.fixture(scope="session")
-def base_url():
-    """The live server's address differs per test, so pages use ``live_server.url``.
-
-    Defined here because pytest-playwright 0.10's own fallback ``base_url`` fixture is an
-    instance method, which pytest 9 deprecates with a warning (an error under
-    filterwarnings=error).
-    """
-    return None
 
 
 def assert_accessible(page: Page) -> None:

@@ -26,15 +26,6 @@ BODY = ("Lubang besar di Jalan Raya Serang km 24, depan Pasar Cikupa, sudah dua 
 CODE_SHAPE = re.compile(r"^[2-9A-HJKMNP-TV-Z]{5}-[2-9A-HJKMNP-TV-Z]{5}-[2-9A-HJKMNP-TV-Z]{5}$")
 
 
-@pytest.fixture(scope="session")
-def base_url():
-    """The live server's address differs per test, so pages use ``live_server.url``.
-
-    Defined here because pytest-playwright 0.10's own fallback ``base_url`` fixture is an
-    instance method, which pytest 9 deprecates with a warning (an error under
-    filterwarnings=error).
-    """
-    return None
 
 
 @pytest.fixture
