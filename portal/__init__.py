@@ -50,10 +50,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.citizen.views import blueprint as citizen
+    from portal.staff.admin import blueprint as staff_admin
     from portal.staff.views import blueprint as staff
 
     app.register_blueprint(citizen)
     app.register_blueprint(staff, url_prefix="/staf")
+    app.register_blueprint(staff_admin)  # /staf/kelola
 
 
 def register_template_helpers(app: Flask) -> None:
