@@ -1,9 +1,9 @@
 """Citizen forms. Field rules live here; rules about the report as a whole live in the domain."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField  # keeps only real files, never a text value
 from wtforms import (
     BooleanField,
     DateField,
-    MultipleFileField,
     RadioField,
     SelectField,
 
@@ -24,8 +24,13 @@ def _optional_int(value):
     except (TypeError, ValueError):
         return -1  # not a choice: the select's own validation says so
 
+# NUL and the other control characters but tab and line breaks: never meant, refused by
+# PostgreSQL in text (NUL), and confusing to whoever reads the report.
+_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
 def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+    return value.translate(_CONTROL_CHARACTERS).strip() if isinstance(value, str) else value
 
 class ReportForm(FlaskForm):
     kind = RadioField(
@@ -65,7 +70,7 @@ class ReportForm(FlaskForm):
     name = StringField(_l("Full name"), filters=[_strip], validators=[Optional(), Length(max=200)])
     email = StringField(
         _l("E-mail"),
-        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        filters=[lambda v: _strip(v).lower() if isinstance(v, str) else v],
         validators=[Optional(), Length(max=254),
                     Email(message=_l("This is not a valid e-mail address."),
                           check_deliverability=False)],

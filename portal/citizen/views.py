@@ -5,7 +5,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -19,9 +18,10 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.citizen.forms import ReportForm, TrackForm
 from portal.domain import DomainError
-from portal.domain.filing import ReportDraft, file_report, jakarta_today
+from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
 from portal.domain.tracking import find_report_by_tracking_code
 from portal.domain.uploads import UploadRejected, prepare_upload
+from portal.errors import MESSAGES
 from portal.extensions import db, limiter
 from portal.i18n import SESSION_KEY
 from portal.i18n import lazy_gettext as _l
@@ -87,23 +87,45 @@ def _prepared_uploads(form: ReportForm) -> list:
     return prepared
 
 
-def _draft_from(form: ReportForm) -> ReportDraft:
+def _draft_from(form: ReportForm, leave_out: frozenset[str] = frozenset()) -> ReportDraft:
+    """The draft as typed; the fields named in ``leave_out`` count as not given."""
+    def value(field):
+        return None if field.name in leave_out else field.data
+
+    kind = value(form.kind)
     return ReportDraft(
-        kind=ReportKind(form.kind.data),
-        title=form.title.data,
-        body=form.body.data,
-        category_id=form.category.data,
-        district_id=form.district.data,
-        village=form.village.data,
-        address=form.address.data,
-        event_date=form.event_date.data,
+        kind=ReportKind(kind) if kind else None,
+        title=value(form.title),
+        body=value(form.body),
+        category_id=value(form.category),
+        district_id=value(form.district),
+        village=value(form.village),
+        address=value(form.address),
+        event_date=value(form.event_date),
         is_anonymous=form.is_anonymous.data,
         is_confidential=form.is_confidential.data,
-        name=form.name.data,
-        email=form.email.data,
-        phone=form.phone.data,
-        nik=form.nik.data,
+        name=value(form.name),
+        email=value(form.email),
+        phone=value(form.phone),
+        nik=value(form.nik),
     )
+
+
+def _add_rule_problems(form: ReportForm, now) -> None:
+    """The rules about the report as a whole, checked on what the form accepted, so that every
+    problem is shown in one go; a field the form already refused keeps its own message."""
+    refused = frozenset(field.name for field in form if field.errors)
+    for name, message in draft_problems(_draft_from(form, leave_out=refused), now).items():
+        if name not in refused:
+            _add_error(form, name, message)
+
+
+def _not_saved(form: ReportForm):
+    """The database failed: nothing was kept; the form comes back as typed, to send again."""
+    db.session.rollback()
+    current_app.logger.exception("a report could not be saved")
+    form.form_errors.append(MESSAGES[500][1])
+    return _render_form(form), 503
 
 
 def _add_error(form: ReportForm, field: str | None, message) -> None:
@@ -128,7 +150,8 @@ def new_report():
     now = utcnow()
     valid = form.validate()
     uploads = _prepared_uploads(form)
-    if not valid or form.attachments.errors:
+    _add_rule_problems(form, now)
+    if not valid or any(field.errors for field in form) or form.form_errors:
         return _render_form(form), 422
     try:
         filed = file_report(
@@ -139,6 +162,8 @@ def new_report():
         db.session.rollback()
         _add_error(form, error.field, error.message)
         return _render_form(form), 422
+    except SQLAlchemyError:  # file_report has already removed the files it wrote
+        return _not_saved(form)
     try:
         db.session.commit()
     except SQLAlchemyError:
@@ -146,7 +171,7 @@ def new_report():
         store = AttachmentStore(current_app.config["UPLOAD_FOLDER"])
         for name in filed.stored_names:
             store.delete(name)
-        raise
+        return _not_saved(form)
     session[JUST_FILED] = {"number": filed.report.public_number, "code": filed.tracking_code,
                            "email": filed.code_mailed_to_reporter}
     return redirect(url_for("citizen.filed"))
@@ -168,19 +193,16 @@ def filed():
     return render_template("citizen/filed.html", receipt=receipt)
 
 
-def _wrong_code() -> bool:
-    return bool(g.get("wrong_tracking_code"))
-
-
 @blueprint.route("/lacak", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["TRACKING_LOOKUP_LIMIT"], methods=["POST"],
-               deduct_when=lambda response: _wrong_code())
+               # Only a wrong code (404) counts: a reporter who knows their code is never
+               # locked out by looking it up often.
+               deduct_when=lambda response: response.status_code == 404)
 def track():
     form = TrackForm()
     if form.validate_on_submit():
         report = find_report_by_tracking_code(form.code.data)
         if report is None:
-            g.wrong_tracking_code = True
             form.code.errors = [_l(
                 "No report has this tracking code. Check the code (it has 15 letters and digits, "
                 "like ABCDE-FGH23-45678) and try again."

@@ -31,13 +31,14 @@ from portal.storage import AttachmentStore
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 MAX_ATTACHMENTS = 5
-NIK_PATTERN = re.compile(r"^\d{16}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 \-]{6,18}[0-9]$")
+# ASCII digits only: to Python's \d, Arabic-Indic or Devanagari digits are digits too.
+NIK_PATTERN = re.compile(r"[0-9]{16}")
+PHONE_PATTERN = re.compile(r"\+?[0-9][0-9 \-]{6,18}[0-9]")
 
 
 @dataclass
 class ReportDraft:
-    kind: ReportKind
+    kind: ReportKind | None
     title: str
     body: str
     category_id: int | None
@@ -81,11 +82,13 @@ def identity_problems(draft: ReportDraft) -> dict[str, object]:
 def draft_problems(draft: ReportDraft, now: datetime) -> dict[str, object]:
     """Every rule a draft must meet, as {field: message}; empty when it may be filed."""
     problems = identity_problems(draft)
+    if draft.kind is None:
+        problems["kind"] = _l("Choose what you want to send.")
     if draft.event_date and draft.event_date > jakarta_today(now):
         problems["event_date"] = _l("The date of the event cannot be in the future.")
-    if draft.nik and not NIK_PATTERN.match(draft.nik):
+    if draft.nik and not NIK_PATTERN.fullmatch(draft.nik):
         problems["nik"] = _l("A NIK has exactly 16 digits.")
-    if draft.phone and not PHONE_PATTERN.match(draft.phone.strip()):
+    if draft.phone and not PHONE_PATTERN.fullmatch(draft.phone.strip()):
         problems["phone"] = _l("Write the phone number with digits only, e.g. 0812 3456 7890.")
     if draft.category_id is not None and db.session.get(Category, draft.category_id) is None:
         problems["category"] = _l("Choose a category from the list.")
@@ -123,6 +126,8 @@ def file_report(
 
     Flushes, never commits. The files are written before the caller commits; if the commit
     fails, the caller deletes ``stored_names`` (a stray file is harmless, a missing one is not).
+    If anything fails in here (the database refuses a row, the disk is full), the files written
+    so far are deleted before the error goes on: a report that was not saved leaves no file.
     """
     problems = draft_problems(draft, now)
     if problems:
@@ -169,39 +174,44 @@ def file_report(
         )
 
     filed = FiledReport(report=report, tracking_code=code)
-    for upload in uploads:
-        stored_name = store.save(upload.data, upload.extension)
-        filed.stored_names.append(stored_name)
-        report.attachments.append(
-            Attachment(
-                stored_name=stored_name,
-                original_name=upload.original_name,
-                content_type=upload.content_type,
-                size=len(upload.data),
+    try:
+        for upload in uploads:
+            stored_name = store.save(upload.data, upload.extension)
+            filed.stored_names.append(stored_name)
+            report.attachments.append(
+                Attachment(
+                    stored_name=stored_name,
+                    original_name=upload.original_name,
+                    content_type=upload.content_type,
+                    size=len(upload.data),
+                    created_at=now,
+                )
+            )
+        report.events.append(
+            ReportEvent(
+                kind=EventKind.SUBMITTED,
+                actor_id=None,
+                visible_to_reporter=True,
+                status_after=ReportStatus.SUBMITTED,
                 created_at=now,
             )
         )
-    report.events.append(
-        ReportEvent(
-            kind=EventKind.SUBMITTED,
-            actor_id=None,
-            visible_to_reporter=True,
-            status_after=ReportStatus.SUBMITTED,
-            created_at=now,
-        )
-    )
-    db.session.flush()
-    report.public_number = format_public_number(report)
-    db.session.flush()
+        db.session.flush()
+        report.public_number = format_public_number(report)
+        db.session.flush()
 
-    if email:
-        notifications.queue_mail(
-            recipient=email,
-            subject=_l("Your report %(number)s has been received", number=report.public_number),
-            template="report_received",
-            now=now,
-            report=report,
-            tracking_code=code,
-        )
-        filed.code_mailed_to_reporter = True
+        if email:
+            notifications.queue_mail(
+                recipient=email,
+                subject=_l("Your report %(number)s has been received", number=report.public_number),
+                template="report_received",
+                now=now,
+                report=report,
+                tracking_code=code,
+            )
+            filed.code_mailed_to_reporter = True
+    except BaseException:
+        for stored_name in filed.stored_names:
+            store.delete(stored_name)
+        raise
     return filed
