@@ -1,8 +1,24 @@
-from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+"""Staff forms, and the parsing of the inbox's query string into plain filters."""
+from dataclasses import dataclass, field
+from datetime import date
 
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.widgets import HiddenInput
+
+from portal.domain.inbox import InboxFilters, Sort
+from portal.domain.paging import Cursor
+from portal.domain.workflow import Action
 from portal.i18n import lazy_gettext as _l
+from portal.models import ArchiveReason, ReportKind, ReportStatus
 
 
 class LoginForm(FlaskForm):
@@ -12,3 +28,134 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"),
                              validators=[DataRequired(message=_l("Type your password.")),
                                          Length(max=200)])
+
+
+def _optional_int(value):
+    """A select's value as an id; anything else becomes None and the domain says what is
+    missing (``validate_choice`` is off: the domain, not the list, decides what is allowed)."""
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
+        return int(value.strip())
+    return None
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class ActionForm(FlaskForm):
+    """One workflow action on one report. Only the inputs the action needs are rendered.
+
+    Every action's form sits on the same page, so field ids carry the action's name
+    (``answer-message``) while the field names stay plain (``message``)."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(
+        message=_l("This form is incomplete. Reload the page and try again."))])
+    message = TextAreaField(_l("Message"), filters=[_strip])
+    visible_to_reporter = BooleanField(_l("Show this follow-up to the reporter"))
+    target_institution_id = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False,
+                                        choices=[])
+    operator_id = SelectField(_l("Operator"), coerce=_optional_int, validate_choice=False,
+                              choices=[])
+    archive_reason = SelectField(_l("Reason for archiving"), validate_choice=False, choices=[])
+
+    def __init__(self, action: Action, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.action = action
+        for bound in self:
+            bound.id = f"{action.value}-{bound.name}"
+            bound.label.field_id = bound.id
+
+    def archive_reason_value(self) -> ArchiveReason | None:
+        try:
+            return ArchiveReason(self.archive_reason.data)
+        except ValueError:
+            return None
+
+
+# ----------------------------------------------------------------------------- inbox filters
+@dataclass
+class ParsedInboxQuery:
+    filters: InboxFilters
+    after: Cursor | None
+    # The accepted values, as they go back into links and the filter form.
+    args: dict[str, str] = field(default_factory=dict)
+    problems: list = field(default_factory=list)
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        return None
+
+
+def parse_inbox_query(args) -> ParsedInboxQuery:
+    """Read the inbox's filters from the query string. A value that cannot be understood is
+    dropped with a message; the rest of the filters still apply."""
+    values: dict = {}
+    accepted: dict[str, str] = {}
+    problems: list = []
+
+    def text_of(name: str) -> str:
+        return (args.get(name) or "").strip()
+
+    status = text_of("status")
+    if status:
+        try:
+            values["status"] = ReportStatus(status)
+            accepted["status"] = status
+        except ValueError:
+            problems.append(_l("Unknown status “%(value)s”: the status filter was ignored.",
+                               value=status[:40]))
+    kind = text_of("kind")
+    if kind:
+        try:
+            values["kind"] = ReportKind(kind)
+            accepted["kind"] = kind
+        except ValueError:
+            problems.append(_l("Unknown kind “%(value)s”: the kind filter was ignored.",
+                               value=kind[:40]))
+    for name, key, message in (
+        ("category", "category_id", _l("The category filter was ignored: it must be a number.")),
+        ("unit", "unit_id", _l("The unit filter was ignored: it must be a number.")),
+    ):
+        raw = text_of(name)
+        if raw:
+            number = _optional_int(raw)
+            if number is None:
+                problems.append(message)
+            else:
+                values[key] = number
+                accepted[name] = str(number)
+    for name, key in (("from", "created_from"), ("to", "created_to")):
+        raw = text_of(name)
+        if raw:
+            day = _parse_date(raw)
+            if day is None:
+                problems.append(_l("“%(value)s” is not a date (use YYYY-MM-DD): the date "
+                                   "filter was ignored.", value=raw[:40]))
+            else:
+                values[key] = day
+                accepted[name] = day.isoformat()
+    text = text_of("q")[:200]
+    if text:
+        values["text"] = text
+        accepted["q"] = text
+    sort = text_of("sort")
+    if sort:
+        try:
+            values["sort"] = Sort(sort)
+            if values["sort"] is not Sort.NEWEST:
+                accepted["sort"] = sort
+        except ValueError:
+            problems.append(_l("Unknown sort order: the newest reports are shown first."))
+    after = None
+    raw_after = text_of("after")
+    if raw_after:
+        after = Cursor.decode(raw_after)
+        if after is None:
+            problems.append(_l("The page link was not understood: showing the first page."))
+    return ParsedInboxQuery(filters=InboxFilters(**values), after=after, args=accepted,
+                            problems=problems)

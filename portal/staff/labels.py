@@ -1,0 +1,67 @@
+"""What the staff workspace calls actions, roles and audit entries, in the user's language."""
+from portal.domain.workflow import Action
+from portal.i18n import lazy_gettext as _l
+from portal.models import ArchiveReason, AuditAction, Role
+
+ACTION = {
+    Action.ROUTE: _l("Send to an institution"),
+    Action.VERIFY: _l("Verify"),
+    Action.POSTPONE: _l("Postpone"),
+    Action.NOT_IN_AUTHORITY: _l("Not in our authority"),
+    Action.ARCHIVE: _l("Archive"),
+    Action.DISPOSITION: _l("Forward to a unit"),
+    Action.ACCEPT: _l("Accept for the unit"),
+    Action.ASSIGN: _l("Assign an operator"),
+    Action.SEND_BACK: _l("Send back to the institution admin"),
+    Action.FOLLOW_UP: _l("Record a follow-up"),
+    Action.ANSWER: _l("Answer"),
+    Action.COMPLETE: _l("Complete"),
+    Action.NOTE: _l("Add an internal note"),
+}
+
+# What the message box is called for each action.
+MESSAGE = {
+    Action.ROUTE: _l("Note for the institution (optional)"),
+    Action.VERIFY: _l("Note (optional)"),
+    Action.POSTPONE: _l("Reason for postponing"),
+    Action.NOT_IN_AUTHORITY: _l("Reason"),
+    Action.ARCHIVE: _l("Note (optional)"),
+    Action.DISPOSITION: _l("Instruction to the unit (internal, optional)"),
+    Action.ACCEPT: _l("Note (optional)"),
+    Action.ASSIGN: _l("Instruction to the operator (optional)"),
+    Action.SEND_BACK: _l("Why the unit sends it back"),
+    Action.FOLLOW_UP: _l("What was done"),
+    Action.ANSWER: _l("Answer to the reporter"),
+    Action.COMPLETE: _l("Closing note (optional)"),
+    Action.NOTE: _l("Internal note"),
+}
+
+TARGET = {
+    Action.ROUTE: _l("Institution"),
+    Action.NOT_IN_AUTHORITY: _l("Forward to institution (optional)"),
+    Action.DISPOSITION: _l("Unit"),
+}
+
+ARCHIVE_REASON = {
+    ArchiveReason.DUPLICATE: _l("Duplicate of another report"),
+    ArchiveReason.NOT_ACTIONABLE: _l("Cannot be acted upon"),
+    ArchiveReason.TOO_GENERAL: _l("Too general"),
+    ArchiveReason.IRRELEVANT: _l("Not relevant"),
+}
+
+ROLE = {
+    Role.NATIONAL_ADMIN: _l("National administrator"),
+    Role.INSTITUTION_ADMIN: _l("Institution administrator"),
+    Role.LIAISON: _l("Liaison officer"),
+    Role.OPERATOR: _l("Operator"),
+    Role.SUPERVISOR: _l("Supervisor (inspectorate)"),
+}
+
+AUDIT = {
+    AuditAction.IDENTITY_VIEWED: _l("Reporter's identity viewed"),
+    AuditAction.ROLE_GRANTED: _l("Role granted"),
+    AuditAction.ROLE_REVOKED: _l("Role revoked"),
+    AuditAction.EXPORT: _l("Data exported"),
+    AuditAction.LOGIN_FAILED: _l("Failed sign-in"),
+    AuditAction.LOGIN_LOCKED: _l("Sign-in refused: account paused"),
+}
