@@ -1,5 +1,5 @@
 """Filters and globals the templates share."""
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime, get_locale
 
 from portal import labels
@@ -14,4 +14,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject_locale():
-        return {"current_locale": str(get_locale()), "current_path": request.full_path.rstrip("?")}
+        # Mail is rendered outside requests too (workers, CLI): no path there.
+        path = request.full_path.rstrip("?") if has_request_context() else "/"
+        return {"current_locale": str(get_locale()), "current_path": path}
