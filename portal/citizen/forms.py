@@ -4,14 +4,14 @@ from flask_wtf.file import MultipleFileField  # keeps only real files, never a t
 from wtforms import (
     BooleanField,
     DateField,
+    PasswordField,
     RadioField,
     SelectField,
-
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.i18n import lazy_gettext as _l
 from portal.models import ReportKind
@@ -86,3 +86,71 @@ class TrackForm(FlaskForm):
         validators=[DataRequired(message=_l("Type the tracking code you received.")),
                     Length(max=64)],
     )
+
+
+def _lower_email(value):
+    return _strip(value).lower() if isinstance(value, str) else value
+
+
+class ReplyForm(FlaskForm):
+    """The reporter's clarification or objection, on the tracking page."""
+
+    message = TextAreaField(
+        _l("Your reply"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Write your reply.")),
+                    Length(max=10000, message=_l("The message is too long (at most 10,000 "
+                                                 "characters)."))],
+    )
+
+
+class AcceptAnswerForm(FlaskForm):
+    """"I am satisfied, close my report": nothing but the CSRF token."""
+
+
+RATING_CHOICES = [
+    SelectChoice(1, _l("1 – very poor")),
+    SelectChoice(2, _l("2 – poor")),
+    SelectChoice(3, _l("3 – fair")),
+    SelectChoice(4, _l("4 – good")),
+    SelectChoice(5, _l("5 – very good")),
+]
+
+
+class RatingForm(FlaskForm):
+    # The domain checks the range (rate_report); a value that is not a number arrives as -1.
+    score = RadioField(_l("How well was your report handled?"), choices=RATING_CHOICES,
+                       coerce=_optional_int, validate_choice=False)
+    comment = TextAreaField(
+        _l("Comment (optional)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000, message=_l(
+            "The comment is too long (at most 2,000 characters)."))],
+    )
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Full name"), filters=[_strip],
+                       validators=[DataRequired(message=_l("Write your name.")),
+                                   Length(max=200)])
+    email = StringField(_l("E-mail"), filters=[_lower_email],
+                        validators=[DataRequired(message=_l("Type your e-mail address.")),
+                                    Length(max=254)])
+    # The password rules (length) live in portal.domain.accounts.
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(message=_l("Choose a password.")),
+                                         Length(max=200)])
+    confirm = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(message=_l("Type the password again.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+    )
+
+
+class CitizenLoginForm(FlaskForm):
+    email = StringField(_l("E-mail"), filters=[_lower_email],
+                        validators=[DataRequired(message=_l("Type your e-mail address.")),
+                                    Length(max=254)])
+    password = PasswordField(_l("Password"),
+                             validators=[DataRequired(message=_l("Type your password.")),
+                                         Length(max=200)])

@@ -1,4 +1,4 @@
-"""The citizen's side: choose, file, get the code, track."""
+"""The citizen's side: choose, file, get the code, track, reply, rate; optional accounts."""
 from urllib.parse import urlsplit
 
 from flask import (
@@ -12,21 +12,48 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from portal.citizen.forms import ReportForm, TrackForm
+from portal.citizen.forms import (
+    AcceptAnswerForm,
+    CitizenLoginForm,
+    RatingForm,
+    RegisterForm,
+    ReplyForm,
+    ReportForm,
+    TrackForm,
+)
 from portal.domain import DomainError
+from portal.domain.accounts import SignInRefused, authenticate, register_citizen
 from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
+from portal.domain.reporter import is_citizen, owns_report, reports_of
 from portal.domain.tracking import find_report_by_tracking_code
+from portal.domain.workflow import (
+    REPLY_WINDOW,
+    rate_report,
+    reporter_accepts_answer,
+    reporter_may_reply,
+    reporter_reply,
+)
 from portal.domain.uploads import UploadRejected, prepare_upload
 from portal.errors import MESSAGES
 from portal.extensions import db, limiter
 from portal.i18n import SESSION_KEY
 from portal.i18n import lazy_gettext as _l
 from portal.labels import KIND, KIND_HINT
-from portal.models import Category, District, Report, ReportEvent, ReportKind
+from portal.models import (
+    Category,
+    District,
+    Report,
+    ReportEvent,
+    ReportKind,
+    ReportRating,
+    ReportStatus,
+)
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
 
@@ -34,6 +61,26 @@ blueprint = Blueprint("citizen", __name__)
 
 JUST_FILED = "just_filed"
 TRACKED = "tracked_reports"
+MY_REPORTS_PER_PAGE = 20
+
+
+def _reporter_action_limit() -> str:
+    return current_app.config.get("REPORTER_ACTION_LIMIT", "20 per hour")
+
+
+def _local_target(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    target = target or ""
+    parts = urlsplit(target)
+    if (not target.startswith("/") or target.startswith("//") or target.startswith("/\\")
+            or parts.scheme or parts.netloc):
+        return None
+    return target
+
+
+def _signed_in_citizen():
+    """The signed-in citizen account (the real object, not the proxy), or None."""
+    return current_user._get_current_object() if is_citizen(current_user) else None
 
 
 @blueprint.get("/")
@@ -45,11 +92,7 @@ def home():
 def set_language(lang: str):
     if lang in current_app.config["PORTAL_LANGUAGES"]:
         session[SESSION_KEY] = lang
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
-        target = url_for("citizen.home")
-    return redirect(target)
+    return redirect(_local_target(request.args.get("next")) or url_for("citizen.home"))
 
 
 def _fill_choices(form: ReportForm) -> None:
@@ -145,6 +188,10 @@ def new_report():
         requested = request.args.get("kind")
         if requested in {k.value for k in ReportKind}:
             form.kind.data = requested
+        account = _signed_in_citizen()
+        if account is not None:
+            form.name.data = account.name
+            form.email.data = account.email
         return _render_form(form)
 
     now = utcnow()
@@ -157,6 +204,7 @@ def new_report():
         filed = file_report(
             _draft_from(form), uploads,
             store=AttachmentStore(current_app.config["UPLOAD_FOLDER"]), now=now,
+            account=_signed_in_citizen(),
         )
     except DomainError as error:
         db.session.rollback()
@@ -173,7 +221,8 @@ def new_report():
             store.delete(name)
         return _not_saved(form)
     session[JUST_FILED] = {"number": filed.report.public_number, "code": filed.tracking_code,
-                           "email": filed.code_mailed_to_reporter}
+                           "email": filed.code_mailed_to_reporter,
+                           "account": _signed_in_citizen() is not None}
     return redirect(url_for("citizen.filed"))
 
 
@@ -215,22 +264,219 @@ def track():
     return render_template("citizen/track.html", form=form), status
 
 
-@blueprint.get("/lacak/<number>")
-def tracked_report(number: str):
+def _authorised_report(number: str) -> Report | None:
+    """The report, if this visitor typed its tracking code in this session or filed it with
+    the signed-in citizen account; None otherwise (also when there is no such report)."""
     report = db.session.scalar(select(Report).where(Report.public_number == number))
-    if report is None or report.id not in session.get(TRACKED, []):
-        flash(_l("Type your tracking code to see this report."), "info")
-        return redirect(url_for("citizen.track"))
+    if report is None:
+        return None
+    if report.id in session.get(TRACKED, []) or owns_report(current_user, report):
+        return report
+    return None
+
+
+def _to_tracking_form():
+    flash(_l("Type your tracking code to see this report."), "info")
+    return redirect(url_for("citizen.track"))
+
+
+def _render_tracked(report: Report, *, reply_form: ReplyForm | None = None,
+                    rating_form: RatingForm | None = None, status: int = 200):
+    now = utcnow()
     events = db.session.scalars(
         select(ReportEvent)
         .where(ReportEvent.report_id == report.id, ReportEvent.visible_to_reporter.is_(True))
         .order_by(ReportEvent.created_at, ReportEvent.id)
     ).all()
-    return render_template("citizen/tracked_report.html", report=report, events=events)
+    rating = db.session.scalar(select(ReportRating).where(ReportRating.report_id == report.id))
+    answered = report.status is ReportStatus.ANSWERED
+    may_reply = reporter_may_reply(report, now)
+    return render_template(
+        "citizen/tracked_report.html",
+        report=report,
+        events=events,
+        rating=rating,
+        reply_form=(reply_form or ReplyForm(formdata=None)) if may_reply else None,
+        reply_until=(report.answered_at + REPLY_WINDOW
+                     if answered and report.answered_at and may_reply else None),
+        accept_form=AcceptAnswerForm(formdata=None) if answered else None,
+        rating_form=(rating_form or RatingForm(formdata=None))
+        if report.status is ReportStatus.COMPLETED and rating is None else None,
+        tracked_on_device=report.id in session.get(TRACKED, []),
+    ), status
 
 
-@blueprint.get("/lacak/keluar")
+def _refused(report: Report, error: DomainError, form, **forms):
+    """A rule said no: next to the field (422, the typed text kept), or at the top."""
+    db.session.rollback()
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        flash(error.message, "error")
+        return redirect(url_for("citizen.tracked_report", number=report.public_number))
+    target.errors = list(target.errors) + [error.message]
+    return _render_tracked(report, status=422, **forms)
+
+
+def _changed_meanwhile(report: Report, form, **forms):
+    db.session.rollback()
+    form.form_errors.append(_l("Your report was changed at the same moment. Check its new "
+                               "state below and send again."))
+    return _render_tracked(report, status=409, **forms)
+
+
+@blueprint.get("/lacak/<number>")
+def tracked_report(number: str):
+    report = _authorised_report(number)
+    if report is None:
+        return _to_tracking_form()
+    return _render_tracked(report)
+
+
+@blueprint.post("/lacak/<number>/balas")
+@limiter.limit(_reporter_action_limit)
+def reply(number: str):
+    report = _authorised_report(number)
+    if report is None:
+        return _to_tracking_form()
+    form = ReplyForm()
+    if not form.validate():
+        return _render_tracked(report, reply_form=form, status=422)
+    try:
+        event = reporter_reply(report, form.message.data, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        return _refused(report, error, form, reply_form=form)
+    except StaleDataError:
+        return _changed_meanwhile(report, form, reply_form=form)
+    if event.status_after is ReportStatus.REOPENED:
+        flash(_l("Your reply has been sent and your report has been reopened: the unit will "
+                 "look at it again."), "success")
+    else:
+        flash(_l("Your reply has been sent."), "success")
+    return redirect(url_for("citizen.tracked_report", number=report.public_number))
+
+
+@blueprint.post("/lacak/<number>/selesai")
+@limiter.limit(_reporter_action_limit)
+def accept_answer(number: str):
+    report = _authorised_report(number)
+    if report is None:
+        return _to_tracking_form()
+    form = AcceptAnswerForm()
+    if form.validate():
+        try:
+            reporter_accepts_answer(report, now=utcnow())
+            db.session.commit()
+        except DomainError as error:
+            return _refused(report, error, form)
+        except StaleDataError:
+            db.session.rollback()
+            flash(_l("Your report was changed at the same moment. Check its new state and "
+                     "try again."), "error")
+        else:
+            flash(_l("Thank you. Your report is completed. Please rate how it was handled."),
+                  "success")
+    return redirect(url_for("citizen.tracked_report", number=report.public_number))
+
+
+@blueprint.post("/lacak/<number>/nilai")
+@limiter.limit(_reporter_action_limit)
+def rate(number: str):
+    report = _authorised_report(number)
+    if report is None:
+        return _to_tracking_form()
+    form = RatingForm()
+    if not form.validate():
+        return _render_tracked(report, rating_form=form, status=422)
+    try:
+        rate_report(report, form.score.data, form.comment.data, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        return _refused(report, error, form, rating_form=form)
+    except IntegrityError:
+        # Two ratings at the same moment: the unique constraint keeps the first.
+        db.session.rollback()
+        flash(_l("This report has already been rated."), "error")
+    else:
+        flash(_l("Thank you for your rating."), "success")
+    return redirect(url_for("citizen.tracked_report", number=report.public_number))
+
+
+@blueprint.post("/lacak/keluar")
 def forget_tracked():
     session.pop(TRACKED, None)
     return redirect(url_for("citizen.home"))
 
+
+# ----------------------------------------------------------------------------- accounts
+def _to_citizen_login():
+    flash(_l("Sign in with your citizen account to see your reports."), "info")
+    return redirect(url_for("citizen.login", next=url_for("citizen.my_reports")))
+
+
+@blueprint.route("/akun/daftar", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("ACCOUNT_LIMIT", "30 per hour"), methods=["POST"])
+def register():
+    if _signed_in_citizen() is not None:
+        return redirect(url_for("citizen.my_reports"))
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("citizen/register.html", form=form), status
+    try:
+        user = register_citizen(name=form.name.data, email=form.email.data,
+                                password=form.password.data, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        _add_error(form, error.field, error.message)
+        return render_template("citizen/register.html", form=form), 422
+    except IntegrityError:  # the same address registered at the same moment
+        db.session.rollback()
+        _add_error(form, "email", _l("An account with this e-mail address already exists. "
+                                     "Sign in instead."))
+        return render_template("citizen/register.html", form=form), 422
+    login_user(user)
+    flash(_l("Your account is ready. Reports you send while signed in appear under My reports."),
+          "success")
+    return redirect(url_for("citizen.my_reports"))
+
+
+@blueprint.route("/akun/masuk", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config.get("CITIZEN_LOGIN_LIMIT", "10 per minute"),
+               methods=["POST"])
+def login():
+    next_url = _local_target(request.args.get("next"))
+    if _signed_in_citizen() is not None:
+        return redirect(next_url or url_for("citizen.my_reports"))
+    form = CitizenLoginForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("citizen/login.html", form=form), status
+    try:
+        result = authenticate(form.email.data, form.password.data, now=utcnow(), staff=False)
+    except SignInRefused as refusal:
+        db.session.commit()  # keep the failure count and the audit entry
+        form.password.errors = [refusal.message]
+        return render_template("citizen/login.html", form=form), 401
+    db.session.commit()
+    login_user(result.user)
+    return redirect(next_url or url_for("citizen.my_reports"))
+
+
+@blueprint.post("/akun/keluar")
+def logout():
+    logout_user()
+    session.pop(TRACKED, None)  # a shared device forgets the reports tracked on it, too
+    flash(_l("You have signed out."), "info")
+    return redirect(url_for("citizen.home"))
+
+
+@blueprint.get("/akun/laporan")
+def my_reports():
+    account = _signed_in_citizen()
+    if account is None:
+        return _to_citizen_login()
+    page = db.paginate(reports_of(account), page=request.args.get("page", 1, type=int),
+                       per_page=MY_REPORTS_PER_PAGE, error_out=False)
+    return render_template("citizen/my_reports.html", page=page)
