@@ -63,8 +63,13 @@ def managed_node_ids(actor: User | None) -> set[int]:
     return nodes_for(actor, Role.INSTITUTION_ADMIN) | nodes_for(actor, Role.NATIONAL_ADMIN)
 
 
+ADMIN_ROLES = (Role.INSTITUTION_ADMIN, Role.NATIONAL_ADMIN)
+
+
 def is_administrator(actor: User | None) -> bool:
-    return bool(managed_node_ids(actor))
+    """Whether the actor administers some node (cheap: no tree query, for every page's nav)."""
+    return bool(actor is not None and actor.is_staff and actor.is_active
+                and any(m.role in ADMIN_ROLES for m in actor.memberships))
 
 
 def _is_national_admin(actor: User) -> bool:
