@@ -119,9 +119,7 @@ def new_report(*, title="Blangko KTP kosong di kecamatan", body=None, category_c
     uploads = [PreparedUpload(original_name=f, content_type="image/jpeg", extension="jpg",
                               data=jpeg_bytes()) for f in files]
     store = AttachmentStore(current_app.config["UPLOAD_FOLDER"])
-    # queue_mail renders the receipt through the app's context processors, which read the request.
-    with current_app.test_request_context():
-        report = file_report(draft, uploads, store=store, now=created_at).report
+    report = file_report(draft, uploads, store=store, now=created_at).report
     report.status = status
     if unit_code:
         report.current_unit = node(unit_code)
