@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from portal import create_app
@@ -149,9 +150,25 @@ def app_config(database_url, tmp_path):
     }
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own application context, as under a real server.
+
+    The ``app`` fixture keeps one context open for the test's own queries, and Flask would
+    reuse it for test requests: ``g`` (Flask-Login's user, Flask-WTF's token, the locale) and
+    the database session would be shared by every client and request. Afterwards the test's
+    own session forgets what it had loaded, so that it reads what the request committed."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.remove()
@@ -212,6 +229,7 @@ def smtp_sink(app):
     sink = SmtpSink()
     sink.start()
     app.config["MAIL_PORT"] = sink.port
+    app.config["MAIL_SUPPRESS_SEND"] = False  # Flask-Mail sends nothing under TESTING otherwise
     from portal.extensions import mail
 
     mail.init_app(app)  # Flask-Mail reads its settings at init

@@ -4,7 +4,6 @@ import re
 from datetime import datetime, timezone
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from portal.demo import DEMO_PASSWORD
@@ -34,17 +33,6 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- helpers
-@pytest.fixture(autouse=True)
-def one_signed_in_user_per_request(app):
-    """The ``app`` fixture keeps one app context open, so ``g`` outlives a request, and with
-    it Flask-Login's cached user and Flask-WTF's cached token: a second client would act as
-    whoever signed in last. Forget both after every request, as a real server does."""
-    @app.teardown_request
-    def forget_user(error):
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)
-
-
 def node(code) -> Institution:
     return db.session.scalar(select(Institution).where(Institution.code == code))
 
@@ -151,6 +139,7 @@ def test_admin_creates_a_unit_and_its_liaison_who_can_sign_in(admin_client, app)
                         staff=True).user.id == rina.id
     with pytest.raises(SignInRefused):
         authenticate("rina@tangerangkab.example.id", DEMO_PASSWORD, now=NOW, staff=True)
+    db.session.rollback()  # the checks above wrote failure counts; a request must not wait on them
     sign_in(app.test_client(), "rina@tangerangkab.example.id", "sandi-awal-2026")
 
 
@@ -173,9 +162,10 @@ def test_admin_grants_and_revokes_roles_with_audit_rows(admin_client):
     assert again.status_code == 422
     assert "already holds this role" in field_error(again.get_data(as_text=True), "role")
 
-    response = post_action(admin_client, f"/staf/kelola/peran/{added.id}/cabut", page)
+    added_id = added.id
+    response = post_action(admin_client, f"/staf/kelola/peran/{added_id}/cabut", page)
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
-    assert db.session.get(Membership, added.id) is None
+    assert db.session.scalar(select(Membership.id).where(Membership.id == added_id)) is None
 
     granted, revoked = audits(AuditAction.ROLE_GRANTED), audits(AuditAction.ROLE_REVOKED)
     assert [(a.subject_user_id, a.institution_id, a.detail) for a in granted] == [

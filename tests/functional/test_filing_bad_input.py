@@ -19,7 +19,6 @@ from portal.extensions import db
 from portal.models import (
     Attachment,
     Category,
-    District,
     OutboxMessage,
     Report,
     ReportEvent,

@@ -6,7 +6,6 @@ from html import unescape
 
 import pytest
 from flask import current_app
-from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
 from portal.demo import DEMO_PASSWORD
@@ -48,26 +47,6 @@ NOW = datetime(2026, 3, 10, 3, 0, tzinfo=timezone.utc)
 
 
 # ----------------------------------------------------------------------------- helpers
-class IsolatedClient(FlaskClient):
-    """Each request in its own application context, as under a real server.
-
-    The ``app`` fixture keeps one context open and Flask reuses it for test requests, so ``g``
-    (Flask-Login's user, Flask-WTF's token) and the database session would be shared by every
-    client: two officers in one test would be one. Afterwards the test's own session forgets
-    what it had loaded, so that it reads what the request committed."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.expire_all()
-        return response
-
-
-@pytest.fixture(autouse=True)
-def isolated_requests(app):
-    app.test_client_class = IsolatedClient
-
-
 def node(code: str) -> Institution:
     return db.session.scalar(select(Institution).where(Institution.code == code))
 
