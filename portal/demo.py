@@ -3,7 +3,15 @@ per role. Loading twice changes nothing."""
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.models import Category, District, Institution, InstitutionKind, Membership, Role, User
+from portal.models import (
+    Category,
+    District,
+    Institution,
+    InstitutionKind,
+    Membership,
+    Role,
+    User,
+)
 
 DEMO_PASSWORD = "lapor-demo-2026"
 

@@ -1,6 +1,6 @@
 """What each state and kind is called on screen, in the user's language."""
 from portal.i18n import lazy_gettext as _l
-from portal.models import Channel, EventKind, ReportKind, ReportStatus
+from portal.models import Channel, EventKind, ReportKind, ReportStatus, Role
 
 KIND = {
     ReportKind.ASPIRATION: _l("Aspiration"),
@@ -50,4 +50,11 @@ EVENT = {
     EventKind.REPORTER_REPLY: _l("Reply from the reporter"),
     EventKind.RATED: _l("Rated by the reporter"),
     EventKind.NOTE: _l("Note"),
+}
+ROLE = {
+    Role.NATIONAL_ADMIN: _l("National administrator"),
+    Role.INSTITUTION_ADMIN: _l("Institution administrator"),
+    Role.LIAISON: _l("Liaison officer (pejabat penghubung)"),
+    Role.OPERATOR: _l("Operator"),
+    Role.SUPERVISOR: _l("Supervisor (inspektorat)"),
 }

@@ -1,6 +1,7 @@
 """Citizen forms. Field rules live here; rules about the report as a whole live in the domain."""
-from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField  # keeps only real files, never a text value
+from flask_wtf.file import (
+    MultipleFileField,  # keeps only real files, never a text value
+)
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,26 +14,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from portal.forms import PortalForm, choice_id, clean_lower, clean_text
 from portal.i18n import lazy_gettext as _l
 from portal.models import ReportKind
 
-def _optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # not a choice: the select's own validation says so
 
-# NUL and the other control characters but tab and line breaks: never meant, refused by
-# PostgreSQL in text (NUL), and confusing to whoever reads the report.
-_CONTROL_CHARACTERS = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-
-
-def _strip(value):
-    return value.translate(_CONTROL_CHARACTERS).strip() if isinstance(value, str) else value
-
-class ReportForm(FlaskForm):
+class ReportForm(PortalForm):
     kind = RadioField(
         _l("What do you want to send?"),
         choices=[SelectChoice(k.value) for k in ReportKind],  # labels set per request
@@ -40,7 +27,7 @@ class ReportForm(FlaskForm):
     )
     title = StringField(
         _l("Title"),
-        filters=[_strip],
+        filters=[clean_text],
         validators=[
             DataRequired(message=_l("Write a short title.")),
             Length(min=5, max=200, message=_l("The title must be 5 to 200 characters long.")),
@@ -48,63 +35,59 @@ class ReportForm(FlaskForm):
     )
     body = TextAreaField(
         _l("Describe what happened"),
-        filters=[_strip],
+        filters=[clean_text],
         validators=[
             DataRequired(message=_l("Describe your report.")),
             Length(min=20, max=10000,
                    message=_l("The description must be 20 to 10,000 characters long.")),
         ],
     )
-    category = SelectField(_l("Category"), coerce=_optional_int,
+    category = SelectField(_l("Category"), coerce=choice_id,
                            validators=[DataRequired(message=_l("Choose a category."))])
-    district = SelectField(_l("Kecamatan"), coerce=_optional_int, validators=[Optional()])
-    village = StringField(_l("Village (desa/kelurahan)"), filters=[_strip],
+    district = SelectField(_l("Kecamatan"), coerce=choice_id, validators=[Optional()])
+    village = StringField(_l("Village (desa/kelurahan)"), filters=[clean_text],
                           validators=[Optional(), Length(max=120)])
-    address = StringField(_l("Address or landmark"), filters=[_strip],
+    address = StringField(_l("Address or landmark"), filters=[clean_text],
                           validators=[Optional(), Length(max=500)])
     event_date = DateField(_l("Date of the event"), validators=[Optional()],
                            render_kw={"max": ""})
     attachments = MultipleFileField(_l("Photos or documents (optional)"))
     is_confidential = BooleanField(_l("Confidential: hide the content of my report from the public"))
     is_anonymous = BooleanField(_l("Anonymous: hide my identity from the officers who handle it"))
-    name = StringField(_l("Full name"), filters=[_strip], validators=[Optional(), Length(max=200)])
+    name = StringField(_l("Full name"), filters=[clean_text], validators=[Optional(), Length(max=200)])
     email = StringField(
         _l("E-mail"),
-        filters=[lambda v: _strip(v).lower() if isinstance(v, str) else v],
+        filters=[clean_lower],
         validators=[Optional(), Length(max=254),
                     Email(message=_l("This is not a valid e-mail address."),
                           check_deliverability=False)],
     )
-    phone = StringField(_l("Phone / WhatsApp"), filters=[_strip],
+    phone = StringField(_l("Phone / WhatsApp"), filters=[clean_text],
                         validators=[Optional(), Length(max=32)])
-    nik = StringField(_l("NIK (optional)"), filters=[_strip], validators=[Optional(), Length(max=32)])
+    nik = StringField(_l("NIK (optional)"), filters=[clean_text], validators=[Optional(), Length(max=32)])
 
-class TrackForm(FlaskForm):
+class TrackForm(PortalForm):
     code = StringField(
         _l("Tracking code"),
-        filters=[_strip],
+        filters=[clean_text],
         validators=[DataRequired(message=_l("Type the tracking code you received.")),
                     Length(max=64)],
     )
 
 
-def _lower_email(value):
-    return _strip(value).lower() if isinstance(value, str) else value
-
-
-class ReplyForm(FlaskForm):
+class ReplyForm(PortalForm):
     """The reporter's clarification or objection, on the tracking page."""
 
     message = TextAreaField(
         _l("Your reply"),
-        filters=[_strip],
+        filters=[clean_text],
         validators=[DataRequired(message=_l("Write your reply.")),
                     Length(max=10000, message=_l("The message is too long (at most 10,000 "
                                                  "characters)."))],
     )
 
 
-class AcceptAnswerForm(FlaskForm):
+class AcceptAnswerForm(PortalForm):
     """"I am satisfied, close my report": nothing but the CSRF token."""
 
 
@@ -117,23 +100,23 @@ RATING_CHOICES = [
 ]
 
 
-class RatingForm(FlaskForm):
+class RatingForm(PortalForm):
     # The domain checks the range (rate_report); a value that is not a number arrives as -1.
     score = RadioField(_l("How well was your report handled?"), choices=RATING_CHOICES,
-                       coerce=_optional_int, validate_choice=False)
+                       coerce=choice_id, validate_choice=False)
     comment = TextAreaField(
         _l("Comment (optional)"),
-        filters=[_strip],
+        filters=[clean_text],
         validators=[Optional(), Length(max=2000, message=_l(
             "The comment is too long (at most 2,000 characters)."))],
     )
 
 
-class RegisterForm(FlaskForm):
-    name = StringField(_l("Full name"), filters=[_strip],
+class RegisterForm(PortalForm):
+    name = StringField(_l("Full name"), filters=[clean_text],
                        validators=[DataRequired(message=_l("Write your name.")),
                                    Length(max=200)])
-    email = StringField(_l("E-mail"), filters=[_lower_email],
+    email = StringField(_l("E-mail"), filters=[clean_lower],
                         validators=[DataRequired(message=_l("Type your e-mail address.")),
                                     Length(max=254)])
     # The password rules (length) live in portal.domain.accounts.
@@ -147,8 +130,8 @@ class RegisterForm(FlaskForm):
     )
 
 
-class CitizenLoginForm(FlaskForm):
-    email = StringField(_l("E-mail"), filters=[_lower_email],
+class CitizenLoginForm(PortalForm):
+    email = StringField(_l("E-mail"), filters=[clean_lower],
                         validators=[DataRequired(message=_l("Type your e-mail address.")),
                                     Length(max=254)])
     password = PasswordField(_l("Password"),

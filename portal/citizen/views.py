@@ -32,6 +32,7 @@ from portal.domain.accounts import SignInRefused, authenticate, register_citizen
 from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
 from portal.domain.reporter import is_citizen, owns_report, reports_of
 from portal.domain.tracking import find_report_by_tracking_code
+from portal.domain.uploads import UploadRejected, prepare_upload
 from portal.domain.workflow import (
     REPLY_WINDOW,
     rate_report,
@@ -39,7 +40,6 @@ from portal.domain.workflow import (
     reporter_may_reply,
     reporter_reply,
 )
-from portal.domain.uploads import UploadRejected, prepare_upload
 from portal.errors import MESSAGES
 from portal.extensions import db, limiter
 from portal.i18n import SESSION_KEY

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from portal.domain import DomainError
 from portal.domain.accounts import EMAIL_PATTERN, check_new_password
-from portal.domain.permissions import nodes_for, subtree_ids
+from portal.domain.permissions import nodes_for
 from portal.domain.responses import PLACEHOLDER, fill_response
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l

@@ -6,8 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.domain import DomainError
-from portal.domain import notifications
+from portal.domain import DomainError, notifications
 from portal.domain.tracking import generate_tracking_code, hash_tracking_code
 from portal.domain.uploads import PreparedUpload
 from portal.extensions import db
@@ -21,8 +20,8 @@ from portal.models import (
     Institution,
     InstitutionKind,
     Report,
-    ReportEvent,
     ReporterIdentity,
+    ReportEvent,
     ReportKind,
     ReportStatus,
     User,

@@ -23,6 +23,7 @@ class AuditAction(enum.Enum):
 
 class AuditEntry(db.Model):
     __tablename__ = "audit_entry"
+    __table_args__ = (db.Index("ix_audit_entry_created_at_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[AuditAction] = mapped_column(enum_column(AuditAction, "audit_action"))
@@ -33,7 +34,7 @@ class AuditEntry(db.Model):
                                                   index=True)
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     detail: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     subject_user: Mapped[User | None] = relationship(foreign_keys=[subject_user_id])

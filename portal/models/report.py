@@ -70,6 +70,11 @@ class Report(db.Model):
             "current_unit_id IS NULL OR current_institution_id IS NOT NULL",
             name="unit_within_institution",
         ),
+        # Keyset paging of inboxes: newest first, by institution or by unit, ties broken by id.
+        db.Index("ix_report_created_at_id", "created_at", "id"),
+        db.Index("ix_report_updated_at_id", "updated_at", "id"),
+        db.Index("ix_report_institution_created", "current_institution_id", "created_at", "id"),
+        db.Index("ix_report_unit_created", "current_unit_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,10 +96,8 @@ class Report(db.Model):
     status: Mapped[ReportStatus] = mapped_column(
         enum_column(ReportStatus, "report_status"), default=ReportStatus.SUBMITTED, index=True
     )
-    current_institution_id: Mapped[int | None] = mapped_column(
-        ForeignKey("institution.id"), index=True
-    )
-    current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    current_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+    current_unit_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
     assigned_operator_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id"), index=True
     )
@@ -104,7 +107,7 @@ class Report(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

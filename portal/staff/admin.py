@@ -13,10 +13,10 @@ from portal.domain import DomainError
 from portal.domain import administration as admin
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
+from portal.labels import ROLE
 from portal.models import InstitutionKind, Role
 from portal.models.types import utcnow
 from portal.staff.admin_forms import (
-    ROLE,
     CategoryForm,
     GrantForm,
     RenameUnitForm,
@@ -287,8 +287,11 @@ def category_edit(category_id: int):
     form = CategoryForm(obj=category)
     del form.code  # the code names the category to other systems: it stays
     _unit_choices(form.default_unit)
-    if request.method == "GET":
+    if request.method == "GET" or not form.default_unit.raw_data:
+        # From ``obj`` the field holds the unit object, not its id; a POST without the field
+        # keeps the current unit, as the other fields keep their values.
         form.default_unit.data = category.default_unit_id
+    if request.method == "GET":
         return render_template("staff/admin/category_form.html", form=form, category=category)
     if form.validate():
         _, done = _attempt(form, lambda: admin.update_category(

@@ -2,7 +2,6 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -17,11 +16,12 @@ from wtforms.widgets import HiddenInput
 from portal.domain.inbox import InboxFilters, Sort
 from portal.domain.paging import Cursor
 from portal.domain.workflow import Action
+from portal.forms import PortalForm, choice_id, clean_text
 from portal.i18n import lazy_gettext as _l
 from portal.models import ArchiveReason, ReportKind, ReportStatus
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = StringField(_l("E-mail"), filters=[lambda v: v.strip().lower() if v else v],
                         validators=[DataRequired(message=_l("Type your e-mail address.")),
                                     Length(max=254)])
@@ -30,21 +30,7 @@ class LoginForm(FlaskForm):
                                          Length(max=200)])
 
 
-def _optional_int(value):
-    """A select's value as an id; anything else becomes None and the domain says what is
-    missing (``validate_choice`` is off: the domain, not the list, decides what is allowed)."""
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 19:
-        return int(value.strip())
-    return None
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class ActionForm(FlaskForm):
+class ActionForm(PortalForm):
     """One workflow action on one report. Only the inputs the action needs are rendered.
 
     Every action's form sits on the same page, so field ids carry the action's name
@@ -52,11 +38,11 @@ class ActionForm(FlaskForm):
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(
         message=_l("This form is incomplete. Reload the page and try again."))])
-    message = TextAreaField(_l("Message"), filters=[_strip])
+    message = TextAreaField(_l("Message"), filters=[clean_text])
     visible_to_reporter = BooleanField(_l("Show this follow-up to the reporter"))
-    target_institution_id = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False,
+    target_institution_id = SelectField(_l("Unit"), coerce=choice_id, validate_choice=False,
                                         choices=[])
-    operator_id = SelectField(_l("Operator"), coerce=_optional_int, validate_choice=False,
+    operator_id = SelectField(_l("Operator"), coerce=choice_id, validate_choice=False,
                               choices=[])
     archive_reason = SelectField(_l("Reason for archiving"), validate_choice=False, choices=[])
 
@@ -123,8 +109,8 @@ def parse_inbox_query(args) -> ParsedInboxQuery:
     ):
         raw = text_of(name)
         if raw:
-            number = _optional_int(raw)
-            if number is None:
+            number = choice_id(raw)
+            if number is None or number < 0:
                 problems.append(message)
             else:
                 values[key] = number

@@ -1,7 +1,8 @@
 """What the staff workspace calls actions, roles and audit entries, in the user's language."""
 from portal.domain.workflow import Action
 from portal.i18n import lazy_gettext as _l
-from portal.models import ArchiveReason, AuditAction, Role
+from portal.labels import ROLE  # noqa: F401  (re-exported for the staff templates)
+from portal.models import ArchiveReason, AuditAction
 
 ACTION = {
     Action.ROUTE: _l("Send to an institution"),
@@ -49,13 +50,6 @@ ARCHIVE_REASON = {
     ArchiveReason.IRRELEVANT: _l("Not relevant"),
 }
 
-ROLE = {
-    Role.NATIONAL_ADMIN: _l("National administrator"),
-    Role.INSTITUTION_ADMIN: _l("Institution administrator"),
-    Role.LIAISON: _l("Liaison officer"),
-    Role.OPERATOR: _l("Operator"),
-    Role.SUPERVISOR: _l("Supervisor (inspectorate)"),
-}
 
 AUDIT = {
     AuditAction.IDENTITY_VIEWED: _l("Reporter's identity viewed"),
