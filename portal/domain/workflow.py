@@ -216,6 +216,7 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
     event = ReportEvent(kind=row.event, actor=actor, visible_to_reporter=visible,
                         message=message, created_at=now)
     mails: list[tuple[User, str]] = []
+    instruction: ReportEvent | None = None
 
     if action is Action.ROUTE:
         target = _routable_institution(data.target_institution_id, report)
@@ -247,10 +248,10 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
         event.target_institution = unit
         # The instruction to the unit is internal; the reporter sees that it was forwarded.
         event.visible_to_reporter = True
-        if message:
-            db.session.add(ReportEvent(report=report, kind=EventKind.NOTE, actor=actor,
-                                       visible_to_reporter=False, message=message,
-                                       created_at=now))
+        if message:  # written after the disposition itself, below
+            instruction = ReportEvent(kind=EventKind.NOTE, actor=actor,
+                                      visible_to_reporter=False, message=message,
+                                      created_at=now)
             event.message = None
         mails += [(liaison, "disposition_to_liaison") for liaison in liaisons_of_unit(unit.id)]
     elif action is Action.ASSIGN:
@@ -273,6 +274,9 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
         report.first_response_at = report.first_response_at or now
     report.updated_at = now
     report.events.append(event)
+    if instruction is not None:
+        instruction.status_after = report.status
+        report.events.append(instruction)
     db.session.flush()
 
     for recipient, template in mails:
