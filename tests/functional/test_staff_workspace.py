@@ -639,9 +639,13 @@ def test_attachment_download_checks_the_report(demo):
                        f"{theirs.attachments[0].id}").status_code == 404
     assert liaison.get(f"/staf/laporan/{mine.public_number}/lampiran/"
                        f"{theirs.attachments[0].id}").status_code == 404
-    # A named report: the handling liaison gets the original file name.
-    own = liaison.get(f"/staf/laporan/{mine.public_number}/lampiran/{mine.attachments[0].id}")
-    assert own.status_code == 200 and "foto.jpg" in own.headers["Content-Disposition"]
+    # Its own report's file, under a generic name: the original name may name the reporter and
+    # is shown only through the logged "show identity" action.
+    attachment_id = mine.attachments[0].id
+    own = liaison.get(f"/staf/laporan/{mine.public_number}/lampiran/{attachment_id}")
+    assert own.status_code == 200
+    assert f"lampiran-{attachment_id}.jpg" in own.headers["Content-Disposition"]
+    assert "foto" not in own.headers["Content-Disposition"]
 
 
 # ----------------------------------------------------------------------------- audit log
