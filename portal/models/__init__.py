@@ -1,6 +1,7 @@
 """Models, one module per aggregate. Importing this package registers every table."""
 from portal.models.audit import AuditAction, AuditEntry
 from portal.models.category import Category
+from portal.models.deadline import DeadlineKind, DeadlinePolicy, Holiday
 from portal.models.institution import District, Institution, InstitutionKind
 from portal.models.outbox import OutboxMessage, OutboxState
 from portal.models.report import (
@@ -20,7 +21,8 @@ from portal.models.user import Membership, Role, User
 
 __all__ = [
     "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
-    "Attachment", "Category", "Channel", "District", "EventKind", "Institution",
+    "Attachment", "Category", "Channel", "DeadlineKind", "DeadlinePolicy", "District",
+    "EventKind", "Holiday", "Institution",
     "InstitutionKind", "Membership", "OutboxMessage", "OutboxState", "Report", "ReportEvent",
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
 ]

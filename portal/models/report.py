@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.category import Category
+from portal.models.deadline import DeadlineKind
 from portal.models.institution import District, Institution
 from portal.models.types import UTCDateTime, enum_column, utcnow
 from portal.models.user import User
@@ -75,6 +76,21 @@ class Report(db.Model):
         db.Index("ix_report_updated_at_id", "updated_at", "id"),
         db.Index("ix_report_institution_created", "current_institution_id", "created_at", "id"),
         db.Index("ix_report_unit_created", "current_unit_id", "created_at", "id"),
+        # The staff clock (portal/domain/deadlines.py). A clock has its basis; due_at is set
+        # exactly while a clock runs: none when no clock, none while waiting for the reporter.
+        CheckConstraint(
+            "(deadline_kind IS NULL) = (clock_started_at IS NULL)"
+            " AND (deadline_kind IS NULL) = (clock_days IS NULL)",
+            name="clock_has_basis",
+        ),
+        CheckConstraint(
+            "(due_at IS NOT NULL) = (deadline_kind IS NOT NULL AND clock_paused_at IS NULL)",
+            name="due_iff_clock_runs",
+        ),
+        CheckConstraint(
+            "clock_paused_at IS NULL OR deadline_kind IS NOT NULL", name="paused_clock_exists"
+        ),
+        CheckConstraint("clock_added_days >= 0", name="clock_added_days_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -107,6 +123,21 @@ class Report(db.Model):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The current staff deadline (the instant the last allowed working day ends, Jakarta time),
+    # NULL when no staff clock runs. Lists and sweeps read it; only the domain computes it.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deadline_kind: Mapped[DeadlineKind | None] = mapped_column(
+        enum_column(DeadlineKind, "deadline_kind")
+    )
+    # The basis to recompute due_at: working days counted from the Jakarta date of the start,
+    # plus the working days given back for pauses and an extension.
+    clock_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clock_days: Mapped[int | None] = mapped_column(SmallInteger)
+    clock_added_days: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Set while the report waits for the reporter's clarification.
+    clock_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An information request's answer time was extended (allowed once, UU 14/2008).
+    deadline_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
@@ -188,6 +219,8 @@ class EventKind(enum.Enum):
     REPORTER_REPLY = "reporter_reply"
     RATED = "rated"
     NOTE = "note"
+    CLARIFICATION_REQUESTED = "clarification_requested"
+    DEADLINE_EXTENDED = "deadline_extended"
 
 
 class ReportEvent(db.Model):
@@ -208,6 +241,8 @@ class ReportEvent(db.Model):
     # Where a routing or disposition sent the report, whom an assignment named.
     target_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The deadline this event gave: the unit's on a disposition, the new one on an extension.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     report: Mapped[Report] = relationship(back_populates="events")

@@ -1,0 +1,78 @@
+"""Deadline policies and the extra days off that working-day deadlines skip.
+
+Weekends and Indonesia's national public holidays come from the ``holidays`` package; the rows
+here are what administrators add on top (cuti bersama, regional days) and the number of working
+days each step of the handling may take.
+"""
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.institution import Institution
+from portal.models.types import UTCDateTime, utcnow
+from portal.models.user import User
+
+
+class DeadlineKind(enum.Enum):
+    """Which staff deadline a report's clock is counting."""
+
+    VERIFICATION = "verification"  # the institution admin verifies (or routes) the report
+    FOLLOW_UP = "follow_up"  # the unit follows up visibly for the reporter
+    INFORMATION_ANSWER = "information_answer"  # an information request is answered (UU 14/2008)
+
+
+class DeadlinePolicy(db.Model):
+    """Working days allowed per step, for one institution (and its units).
+
+    The row without an institution is the national default; without any row the built-in
+    defaults of ``portal.domain.deadlines.DEFAULT_POLICY`` apply.
+    """
+
+    __tablename__ = "deadline_policy"
+    __table_args__ = (
+        CheckConstraint(
+            "verification_days > 0 AND follow_up_days > 0 AND urgent_follow_up_days > 0"
+            " AND information_answer_days > 0 AND information_extension_days >= 0"
+            " AND auto_complete_days > 0",
+            name="days_positive",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), unique=True
+    )
+    verification_days: Mapped[int] = mapped_column(SmallInteger, default=3)
+    follow_up_days: Mapped[int] = mapped_column(SmallInteger, default=5)
+    urgent_follow_up_days: Mapped[int] = mapped_column(SmallInteger, default=2)
+    information_answer_days: Mapped[int] = mapped_column(SmallInteger, default=10)
+    information_extension_days: Mapped[int] = mapped_column(SmallInteger, default=7)
+    # An answered report with no reply from the reporter is completed after this many days.
+    auto_complete_days: Mapped[int] = mapped_column(SmallInteger, default=10)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    institution: Mapped[Institution | None] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+
+class Holiday(db.Model):
+    """A day off added by an administrator: everywhere (no institution), or for one node of
+    the tree and every node below it (an institution and its units)."""
+
+    __tablename__ = "holiday"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    institution: Mapped[Institution | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
