@@ -32,7 +32,6 @@ from portal.domain.paging import Cursor
 from portal.domain.permissions import can_view, subtree_ids
 from portal.domain.privacy import (
     IdentityHidden,
-    is_national_admin,
     may_see_identity,
     reporter_label,
     reveal_identity,
@@ -254,10 +253,9 @@ def _render_report(report: Report, *, status: int = 200, failed: ActionForm | No
         "staff/report.html", report=report, forms=forms, notice=notice,
         reporter=reporter_label(report, actor), identity=identity, revealed=revealed,
         may_reveal=may_see_identity(actor, report),
-        # File names often name the reporter: for handlers they are part of the identity,
-        # shown only in the logged reveal; the national admin sees them as before.
-        show_file_names=is_national_admin(actor) or (
-            revealed and may_see_identity(actor, report)),
+        # File names often name the reporter: they are part of the identity, shown only in
+        # the logged reveal, to everyone (every view of an identity is audited).
+        show_file_names=revealed and may_see_identity(actor, report),
         templates=templates, chosen_template=chosen_template,
         message_required=workflow.MESSAGE_REQUIRED,
     ), status
@@ -307,10 +305,9 @@ def attachment(number: str, attachment_id: int):
     if not path.is_file():
         abort(404)
     extension = item.stored_name.rsplit(".", 1)[-1] if "." in item.stored_name else "bin"
-    # A download is not the logged "show identity" action: no file name that may name the
-    # reporter, except for the national admin.
-    name = (item.original_name if is_national_admin(_actor())
-            else f"lampiran-{item.id}.{extension}")
+    # A download is not the logged "show identity" action: never a file name that may name
+    # the reporter.
+    name = f"lampiran-{item.id}.{extension}"
     response = send_file(path, mimetype=item.content_type, as_attachment=True,
                          download_name=name, conditional=False, etag=False, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
