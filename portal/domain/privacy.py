@@ -59,4 +59,4 @@ def reporter_label(report: Report, viewer: User | None):
     """How the reporter is named on a page for ``viewer``, without revealing anything."""
     if report.is_anonymous and not is_national_admin(viewer):
         return _l("Anonymous")
-    return _l("Reporter (identity protected)")
+    return _l("Identity protected")

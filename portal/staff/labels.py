@@ -15,9 +15,11 @@ ACTION = {
     Action.ASSIGN: _l("Assign an operator"),
     Action.SEND_BACK: _l("Send back to the institution admin"),
     Action.FOLLOW_UP: _l("Record a follow-up"),
-    Action.ANSWER: _l("Answer"),
+    Action.ANSWER: _l("Send the answer"),
     Action.COMPLETE: _l("Complete"),
     Action.NOTE: _l("Add an internal note"),
+    Action.REQUEST_CLARIFICATION: _l("Ask the reporter for a clarification"),
+    Action.EXTEND: _l("Extend the answer time (once)"),
 }
 
 # What the message box is called for each action.
@@ -35,6 +37,9 @@ MESSAGE = {
     Action.ANSWER: _l("Answer to the reporter"),
     Action.COMPLETE: _l("Closing note (optional)"),
     Action.NOTE: _l("Internal note"),
+    Action.REQUEST_CLARIFICATION: _l("Question to the reporter (the deadline stops until "
+                                     "they reply)"),
+    Action.EXTEND: _l("Reason for the extension (shown to the reporter)"),
 }
 
 TARGET = {
