@@ -1,7 +1,8 @@
-"""Terminal commands: demo data, the outbox worker and the translation catalogs."""
+"""Terminal commands: demo data, the outbox worker, deadlines and the translation catalogs."""
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import click
@@ -14,6 +15,7 @@ from portal.models.types import utcnow
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 outbox_cli = AppGroup("outbox", help="The mail outbox.")
 translate_cli = AppGroup("translate", help="The translation catalogs (Bahasa Indonesia, English).")
+deadlines_cli = AppGroup("deadlines", help="Working-day deadlines and the days off they skip.")
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
@@ -65,6 +67,63 @@ def outbox_work(interval: float) -> None:
         time.sleep(interval)
 
 
+def _holiday_place(code: str | None):
+    """The institution a holiday belongs to (None: everywhere); a ClickException if unknown."""
+    from sqlalchemy import select
+
+    from portal.models import Institution
+
+    if not code:
+        return None
+    institution = db.session.scalar(select(Institution).where(Institution.code == code))
+    if institution is None:
+        raise click.ClickException(f"no institution with the code {code!r}")
+    return institution
+
+
+def _run_holiday_change(change, day: date, code: str | None, verb: str) -> None:
+    from portal.domain import DomainError
+
+    try:
+        result = change()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    where = f" for {code} and its units" if code else " everywhere"
+    click.echo(f"holiday {day.isoformat()} {verb}{where}; "
+               f"{result.recomputed} open deadline(s) recomputed")
+
+
+@deadlines_cli.command("holiday-add")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("name")
+@click.option("--institution", "code", help="code of the institution (default: everywhere)")
+def holiday_add(day, name: str, code: str | None) -> None:
+    """Add a day off (cuti bersama, a regional day) and move the open deadlines it touches."""
+    from portal.domain.deadlines import add_holiday
+
+    day = day.date()
+    place = _holiday_place(code)
+    _run_holiday_change(
+        lambda: add_holiday(day, name, institution=place, actor=None, now=utcnow()),
+        day, code, "added")
+
+
+@deadlines_cli.command("holiday-remove")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--institution", "code", help="code of the institution (default: everywhere)")
+def holiday_remove(day, code: str | None) -> None:
+    """Remove an added day off; the open deadlines that skipped it move back."""
+    from portal.domain.deadlines import remove_holiday
+
+    day = day.date()
+    place = _holiday_place(code)
+    _run_holiday_change(
+        lambda: remove_holiday(day, institution=place, actor=None, now=utcnow()),
+        day, code, "removed")
+
+
 def pybabel(command: str, *args: str) -> None:
     """Run ``pybabel -q <command>`` with this interpreter's Babel; failures raise ClickException."""
     argv = [sys.executable, "-c",
@@ -109,3 +168,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(translate_cli)
+    app.cli.add_command(deadlines_cli)

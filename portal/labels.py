@@ -1,6 +1,6 @@
 """What each state and kind is called on screen, in the user's language."""
 from portal.i18n import lazy_gettext as _l
-from portal.models import Channel, EventKind, ReportKind, ReportStatus, Role
+from portal.models import Channel, DeadlineKind, EventKind, ReportKind, ReportStatus, Role
 
 KIND = {
     ReportKind.ASPIRATION: _l("Aspiration"),
@@ -50,6 +50,8 @@ EVENT = {
     EventKind.REPORTER_REPLY: _l("Reply from the reporter"),
     EventKind.RATED: _l("Rated by the reporter"),
     EventKind.NOTE: _l("Note"),
+    EventKind.CLARIFICATION_REQUESTED: _l("Question to the reporter"),
+    EventKind.DEADLINE_EXTENDED: _l("Answer time extended"),
 }
 ROLE = {
     Role.NATIONAL_ADMIN: _l("National administrator"),
@@ -57,4 +59,16 @@ ROLE = {
     Role.LIAISON: _l("Liaison officer (pejabat penghubung)"),
     Role.OPERATOR: _l("Operator"),
     Role.SUPERVISOR: _l("Supervisor (inspektorat)"),
+}
+# The staff deadline clock (portal/domain/deadlines.py): a word for every state, never colour only.
+CLOCK_STATE = {
+    "green": _l("On time"),
+    "yellow": _l("Due soon"),
+    "red": _l("Overdue"),
+    "paused": _l("Paused: waiting for the reporter"),
+}
+DEADLINE_KIND = {
+    DeadlineKind.VERIFICATION: _l("Verification"),
+    DeadlineKind.FOLLOW_UP: _l("Follow-up by the unit"),
+    DeadlineKind.INFORMATION_ANSWER: _l("Answer to the information request"),
 }

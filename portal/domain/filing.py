@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.domain import DomainError, notifications
+from portal.domain import DomainError, deadlines, notifications
 from portal.domain.tracking import generate_tracking_code, hash_tracking_code
 from portal.domain.uploads import PreparedUpload
 from portal.extensions import db
@@ -197,6 +197,7 @@ def file_report(
         )
         db.session.flush()
         report.public_number = format_public_number(report)
+        deadlines.start_verification(report, now=now)
         db.session.flush()
 
         if email:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.domain import DomainError, notifications
+from portal.domain import DomainError, deadlines, notifications
 from portal.domain.permissions import acting_roles, nodes_for, subtree_ids
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
@@ -48,6 +48,8 @@ class Action(enum.Enum):
     ANSWER = "answer"
     COMPLETE = "complete"
     NOTE = "note"
+    REQUEST_CLARIFICATION = "request_clarification"
+    EXTEND = "extend"
 
 
 @dataclass(frozen=True)
@@ -94,16 +96,44 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.FOLLOW_UP, Role.OPERATOR, {S.IN_PROGRESS, S.REOPENED}, S.IN_PROGRESS,
        EventKind.FOLLOW_UP),
     _t(Action.ANSWER, Role.OPERATOR, {S.IN_PROGRESS, S.REOPENED}, S.ANSWERED, EventKind.ANSWERED),
+    # Asking the reporter stops the staff clock until they reply (only while one runs: GUARDS).
+    _t(Action.REQUEST_CLARIFICATION, Role.INSTITUTION_ADMIN,
+       {S.SUBMITTED, S.VERIFIED, S.POSTPONED, S.DISPOSITIONED, S.IN_PROGRESS, S.REOPENED}, None,
+       EventKind.CLARIFICATION_REQUESTED),
+    _t(Action.REQUEST_CLARIFICATION, Role.LIAISON, {S.DISPOSITIONED, S.IN_PROGRESS, S.REOPENED},
+       None, EventKind.CLARIFICATION_REQUESTED),
+    _t(Action.REQUEST_CLARIFICATION, Role.OPERATOR, {S.IN_PROGRESS, S.REOPENED}, None,
+       EventKind.CLARIFICATION_REQUESTED),
+    # An information request's answer time, extended once with a reason (UU 14/2008).
+    _t(Action.EXTEND, Role.INSTITUTION_ADMIN,
+       {S.VERIFIED, S.POSTPONED, S.DISPOSITIONED, S.IN_PROGRESS}, None,
+       EventKind.DEADLINE_EXTENDED),
+    _t(Action.EXTEND, Role.LIAISON, {S.DISPOSITIONED, S.IN_PROGRESS}, None,
+       EventKind.DEADLINE_EXTENDED),
 ) + tuple(
     _t(Action.NOTE, role, set(S), None, EventKind.NOTE) for role in Role
 )
 
 # Whether an action's entry is shown to the reporter: always, never, or as the officer chooses.
 ALWAYS_VISIBLE = {Action.ROUTE, Action.VERIFY, Action.POSTPONE, Action.NOT_IN_AUTHORITY,
-                  Action.ARCHIVE, Action.DISPOSITION, Action.ANSWER, Action.COMPLETE}
+                  Action.ARCHIVE, Action.DISPOSITION, Action.ANSWER, Action.COMPLETE,
+                  Action.REQUEST_CLARIFICATION, Action.EXTEND}
 CHOOSE_VISIBILITY = {Action.FOLLOW_UP}
 MESSAGE_REQUIRED = {Action.POSTPONE, Action.NOT_IN_AUTHORITY, Action.SEND_BACK, Action.FOLLOW_UP,
-                    Action.ANSWER, Action.NOTE}
+                    Action.ANSWER, Action.NOTE, Action.REQUEST_CLARIFICATION, Action.EXTEND}
+# Actions that also depend on the report's deadline clock, not only on its status.
+GUARDS = {
+    Action.REQUEST_CLARIFICATION: (
+        deadlines.clock_running,
+        _l("No deadline is running on this report, so there is no clock to stop for a "
+           "clarification.")),
+    Action.EXTEND: (
+        deadlines.may_extend,
+        _l("Only the answer time of an information request can be extended, and only once.")),
+}
+# Entries that the reporter is mailed about.
+MAILED_TO_REPORTER = {Action.ANSWER, Action.FOLLOW_UP, Action.REQUEST_CLARIFICATION,
+                      Action.EXTEND}
 
 
 class ActionNotAllowed(DomainError):
@@ -133,9 +163,15 @@ def transition_for(action: Action, roles: set[Role], status: ReportStatus) -> Tr
     return None
 
 
+def guard_allows(action: Action, report: Report) -> bool:
+    guard = GUARDS.get(action)
+    return guard is None or guard[0](report)
+
+
 def allowed_actions(user: User | None, report: Report) -> list[Action]:
     roles = acting_roles(user, report)
-    return [a for a in Action if transition_for(a, roles, report.status) is not None]
+    return [a for a in Action if transition_for(a, roles, report.status) is not None
+            and guard_allows(a, report)]
 
 
 def _national_root() -> Institution:
@@ -210,6 +246,8 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
     row = transition_for(action, acting_roles(actor, report), report.status)
     if row is None:
         raise ActionNotAllowed(_l("This action is not possible for you on this report now."))
+    if not guard_allows(action, report):
+        raise ActionNotAllowed(GUARDS[action][1])
     message = _require_message(action, data)
     visible = (action in ALWAYS_VISIBLE
                or (action in CHOOSE_VISIBILITY and data.visible_to_reporter))
@@ -269,6 +307,7 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
 
     if row.to_state is not None:
         report.status = row.to_state
+    _move_clock(report, action, event, now=now)
     event.status_after = report.status
     if event.visible_to_reporter and action in {Action.FOLLOW_UP, Action.ANSWER}:
         report.first_response_at = report.first_response_at or now
@@ -284,12 +323,37 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
             recipient=recipient.email, template=template, now=now, report=report,
             recipient_user=recipient, event=event,
             subject=_l("Report %(number)s needs your action", number=report.public_number))
-    if event.visible_to_reporter and action in {Action.ANSWER, Action.FOLLOW_UP}:
-        notify_reporter(report, event, now=now)
+    if event.visible_to_reporter and action in MAILED_TO_REPORTER:
+        subject = None
+        if action is Action.REQUEST_CLARIFICATION:
+            subject = _l("A question about your report %(number)s", number=report.public_number)
+        notify_reporter(report, event, now=now, subject=subject)
     return event
 
 
-def notify_reporter(report: Report, event: ReportEvent, *, now: datetime) -> None:
+def _move_clock(report: Report, action: Action, event: ReportEvent, *, now: datetime) -> None:
+    """What an action does to the report's deadline clock (portal/domain/deadlines.py)."""
+    if action in {Action.ROUTE, Action.NOT_IN_AUTHORITY}:
+        deadlines.start_verification(report, now=now)  # a new institution's time to verify
+    elif action is Action.VERIFY:
+        deadlines.on_verified(report, now=now)
+    elif action is Action.DISPOSITION:
+        deadlines.on_dispositioned(report, event, now=now)
+    elif action is Action.FOLLOW_UP and event.visible_to_reporter:
+        deadlines.on_response(report)
+    elif action in {Action.ANSWER, Action.COMPLETE, Action.ARCHIVE}:
+        deadlines.stop_clock(report)
+    elif action is Action.REQUEST_CLARIFICATION:
+        deadlines.pause(report, now=now)
+    elif action is Action.EXTEND:
+        deadlines.extend(report, now=now)
+        event.due_at = report.due_at
+    elif action is Action.SEND_BACK:
+        deadlines.recompute(report)  # same clock, counted on the institution's calendar
+
+
+def notify_reporter(report: Report, event: ReportEvent, *, now: datetime,
+                    subject=None) -> None:
     """Mail the reporter (if they gave an address) about an entry meant for them."""
     from portal.models import ReporterIdentity
 
@@ -298,7 +362,8 @@ def notify_reporter(report: Report, event: ReportEvent, *, now: datetime) -> Non
     if email:
         notifications.queue_mail(
             recipient=email, template="reporter_update", now=now, report=report, event=event,
-            subject=_l("New answer to your report %(number)s", number=report.public_number))
+            subject=subject or _l("New answer to your report %(number)s",
+                                  number=report.public_number))
 
 
 # ----------------------------------------------------------------------------- the reporter
@@ -324,6 +389,9 @@ def reporter_reply(report: Report, message: str, *, now: datetime) -> ReportEven
     if reopened:
         report.status = S.REOPENED
         report.answered_at = None
+        deadlines.on_reopened(report, now=now)  # the unit has a new follow-up time
+    else:
+        deadlines.resume(report, now=now)  # if the clock waited for this reply
     event = ReportEvent(kind=EventKind.REPORTER_REPLY, actor=None, visible_to_reporter=True,
                         message=text, status_after=report.status, created_at=now)
     report.events.append(event)
@@ -338,6 +406,7 @@ def reporter_accepts_answer(report: Report, *, now: datetime) -> ReportEvent:
     report.status = S.COMPLETED
     report.completed_at = now
     report.updated_at = now
+    deadlines.stop_clock(report)
     event = ReportEvent(kind=EventKind.COMPLETED, actor=None, visible_to_reporter=True,
                         status_after=S.COMPLETED, created_at=now)
     report.events.append(event)

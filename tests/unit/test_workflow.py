@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from portal.domain import DomainError
+from portal.domain import DomainError, deadlines
 from portal.domain.workflow import (
     Action,
     ActionInput,
@@ -24,6 +24,7 @@ from portal.domain.workflow import (
 from portal.extensions import db
 from portal.models import (
     ArchiveReason,
+    DeadlineKind,
     EventKind,
     Institution,
     InstitutionKind,
@@ -57,6 +58,17 @@ EXPECTED = {
     (Action.ANSWER, Role.LIAISON): {S.DISPOSITIONED, S.IN_PROGRESS, S.REOPENED},
     (Action.FOLLOW_UP, Role.OPERATOR): {S.IN_PROGRESS, S.REOPENED},
     (Action.ANSWER, Role.OPERATOR): {S.IN_PROGRESS, S.REOPENED},
+    # Only while a staff clock runs (report_in gives each open state its usual clock).
+    (Action.REQUEST_CLARIFICATION, Role.INSTITUTION_ADMIN): {S.SUBMITTED, S.VERIFIED,
+                                                             S.POSTPONED, S.DISPOSITIONED,
+                                                             S.IN_PROGRESS, S.REOPENED},
+    (Action.REQUEST_CLARIFICATION, Role.LIAISON): {S.DISPOSITIONED, S.IN_PROGRESS, S.REOPENED},
+    (Action.REQUEST_CLARIFICATION, Role.OPERATOR): {S.IN_PROGRESS, S.REOPENED},
+    # Information requests only (the exhaustive test uses one for this action), while their
+    # answer time runs: after verification, until the answer (a reopening has a follow-up time).
+    (Action.EXTEND, Role.INSTITUTION_ADMIN): {S.VERIFIED, S.POSTPONED, S.DISPOSITIONED,
+                                              S.IN_PROGRESS},
+    (Action.EXTEND, Role.LIAISON): {S.DISPOSITIONED, S.IN_PROGRESS},
     **{(Action.NOTE, role): ALL for role in Role},
 }
 LEADS_TO = {
@@ -94,11 +106,23 @@ def actors(demo):
     }
 
 
-def report_in(status: S) -> Report:
+def usual_clock(status: S, kind: ReportKind) -> DeadlineKind | None:
+    """The staff clock a report in ``status`` normally has."""
+    if status in {S.SUBMITTED, S.NOT_IN_AUTHORITY}:
+        return DeadlineKind.VERIFICATION
+    if status in {S.VERIFIED, S.POSTPONED, S.DISPOSITIONED, S.IN_PROGRESS}:
+        return (DeadlineKind.INFORMATION_ANSWER if kind is ReportKind.INFORMATION_REQUEST
+                else DeadlineKind.FOLLOW_UP)
+    if status is S.REOPENED:
+        return DeadlineKind.FOLLOW_UP
+    return None
+
+
+def report_in(status: S, kind: ReportKind = ReportKind.COMPLAINT) -> Report:
     at_national = status is S.NOT_IN_AUTHORITY
     report = Report(
         tracking_code_hash=os.urandom(32),
-        kind=ReportKind.COMPLAINT, title="KTP belum jadi", body="Sudah tiga bulan menunggu.",
+        kind=kind, title="KTP belum jadi", body="Sudah tiga bulan menunggu.",
         status=status,
         current_institution=node("KEMENPANRB") if at_national else node("KAB-TANGERANG"),
         current_unit=node("TNG-DISDUKCAPIL") if status in WITH_UNIT else None,
@@ -109,6 +133,9 @@ def report_in(status: S) -> Report:
     db.session.add(report)
     db.session.flush()
     report.public_number = f"LPR-TEST-{report.id:07d}"
+    clock = usual_clock(status, kind)
+    if clock is not None:
+        deadlines.start_clock(report, clock, 5, now=NOW - timedelta(days=2))
     db.session.flush()
     return report
 
@@ -140,7 +167,9 @@ def test_every_action_by_every_role_from_this_state(actors, status):
     outcomes = []
     for action in Action:
         for role in Role:
-            report = report_in(status)
+            kind = (ReportKind.INFORMATION_REQUEST if action is Action.EXTEND
+                    else ReportKind.COMPLAINT)
+            report = report_in(status, kind)
             events_before = len(report.events)
             allowed = status in EXPECTED.get((action, role), set()) and in_scope(role, status)
             try:
