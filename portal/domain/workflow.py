@@ -327,6 +327,9 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
         subject = None
         if action is Action.REQUEST_CLARIFICATION:
             subject = _l("A question about your report %(number)s", number=report.public_number)
+        elif action is Action.EXTEND:
+            subject = _l("More time for the answer to your request %(number)s",
+                         number=report.public_number)
         notify_reporter(report, event, now=now, subject=subject)
     return event
 

@@ -71,7 +71,7 @@ def signed_in(app, email: str):
 
 
 def row_of(html: str, number: str) -> str:
-    for row in re.findall(r"<tr>.*?</tr>", html, flags=re.S):
+    for row in re.findall(r"<tr>.*?</tr>", html, flags=re.DOTALL):
         if number in row:
             return " ".join(re.sub(r"<[^>]+>", " ", row).split())
     raise AssertionError(f"no row for {number}")
@@ -91,7 +91,7 @@ def test_inbox_rows_show_the_clock_in_words(frozen, reports):
 def test_report_page_shows_the_clock_and_its_basis(frozen, reports):
     client = signed_in(frozen, ADMIN)
     html = unescape(client.get(f"/staf/laporan/{reports['red'][0]}").get_data(as_text=True))
-    deadline = re.search(r'<dd id="deadline">(.*?)</dd>', html, flags=re.S).group(1)
+    deadline = re.search(r'<dd id="deadline">(.*?)</dd>', html, flags=re.DOTALL).group(1)
     text = " ".join(re.sub(r"<[^>]+>", " ", deadline).split())
     assert "Overdue" in text and "Verification" in text
     assert "Until the end of 13 Aug 2026 (3 working days)." in text

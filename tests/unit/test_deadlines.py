@@ -92,7 +92,7 @@ def test_cuti_bersama_counts_only_when_an_admin_adds_it():
 
 @pytest.mark.parametrize("start", [date(2026, 8, 13), date(2026, 12, 19), date(2026, 3, 17)])
 def test_working_days_between_inverts_add_working_days(start):
-    for n in range(0, 15):
+    for n in range(15):
         end = add_working_days(start, n)
         assert working_days_between(start, end) == n
 
@@ -234,6 +234,9 @@ def test_information_request_answer_time_and_its_single_extension(filer):
     assert report.deadline_extended and report.clock_added_days == 7
     assert report.due_at == due(date(2026, 12, 16)) == extension.due_at
     assert extension.kind is EventKind.DEADLINE_EXTENDED and extension.visible_to_reporter
+    told = db.session.scalars(select(OutboxMessage.body_text).where(
+        OutboxMessage.recipient == REPORTER_EMAIL)).all()
+    assert any("arsip kecamatan" in body for body in told), "the reporter is told the reason"
     # The disposition that gave the unit this answer time follows it.
     assert event.due_at == due(date(2026, 12, 16))
 
