@@ -1,0 +1,236 @@
+"""python -m benchmarks [--reports N ...] [--runs 5] [--explain]
+
+For each N: a fresh database in a throw-away PostgreSQL 15 cluster, migrated to head, the demo
+data, N open reports loaded with COPY, VACUUM ANALYZE; then the wall-clock time of
+
+* the deadline sweep (``portal.domain.sweep.run_sweep(now)``, when it exists): the first run
+  (everything that is due is new) and the repeat runs (the steady state: nothing new is due);
+* the holiday recompute: ``add_holiday`` on the next working day, a day inside most open
+  clocks (rolled back after each run);
+* the per-unit open / yellow / red counts.
+
+Each figure is the median of ``--runs`` runs with a fresh ``now``; the cluster is stopped at the
+end, also on error. Prints a Markdown table for docs/PERFORMANCE.md.
+"""
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from datetime import datetime
+
+from benchmarks.pg import ThrowawayPostgres
+
+GOAL_SECONDS = 5.0
+# Settings for a machine with a few GB of RAM; durability is off as in the test cluster.
+PG_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB", "maintenance_work_mem=512MB",
+               "max_wal_size=8GB", "checkpoint_timeout=30min")
+
+
+def machine() -> str:
+    with open("/proc/meminfo") as meminfo:
+        kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), {kb / 1024 / 1024:.0f} GB RAM, {platform.system()} " \
+           f"{platform.release()}, Python {platform.python_version()}"
+
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+@contextmanager
+def statement_log(engine, sink: list):
+    """Record each SQL statement run on ``engine`` with its wall-clock time."""
+    from sqlalchemy import event
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("bench_t0", []).append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        started = conn.info["bench_t0"].pop()
+        sink.append((time.perf_counter() - started, statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        yield sink
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool) -> dict:
+    import psycopg
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from portal import create_app
+    from portal.demo import load_demo_data
+    from portal.domain import deadlines
+    from portal.domain.calendar import jakarta_date
+    from portal.extensions import db
+    from portal.models import Category, Institution, InstitutionKind, Report
+    from portal.models.types import utcnow
+
+    from benchmarks.load import load_reports
+
+    name = f"bench_{n}"
+    url = server.create_database(name)
+    result = {"n": n}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": "127.0.0.1:5000",
+                      "OUTBOX_SEND_AFTER_REQUEST": False})
+    with app.app_context():
+        upgrade()
+        load_demo_data()
+        db.session.commit()
+        institution = db.session.scalar(select(Institution).where(
+            Institution.kind == InstitutionKind.INSTITUTION).order_by(Institution.id))
+        unit_ids = list(db.session.scalars(select(Institution.id).where(
+            Institution.parent_id == institution.id, Institution.kind == InstitutionKind.UNIT)))
+        categories = [(c.id, c.is_urgent) for c in db.session.scalars(select(Category))]
+
+        started = time.perf_counter()
+        with psycopg.connect(server.conninfo(name)) as conn:
+            result["mix"] = load_reports(conn, n, now=utcnow(), institution_id=institution.id,
+                                         unit_ids=unit_ids, categories=categories)
+            conn.commit()
+        with psycopg.connect(server.conninfo(name), autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        result["load_s"] = time.perf_counter() - started
+        print(f"  loaded {n:,} reports in {result['load_s']:.0f} s: {result['mix']}", flush=True)
+
+        # -- the per-unit counts
+        def counts(now):
+            days_off = deadlines.national_days_off(jakarta_date(now))
+            node = func.coalesce(Report.current_unit_id, Report.current_institution_id)
+            return db.session.execute(
+                select(node, func.count(),
+                       func.count().filter(deadlines.yellow_clause(now, days_off)),
+                       func.count().filter(deadlines.red_clause(now)))
+                .where(Report.deadline_kind.is_not(None)).group_by(node)).all()
+
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            rows = counts(utcnow())
+            times.append(time.perf_counter() - t0)
+            db.session.rollback()
+        result["counts_s"] = _median(times)
+        result["counts_rows"] = len(rows)
+        print(f"  per-unit counts: median {result['counts_s']:.3f} s ({times})", flush=True)
+
+        # -- the holiday recompute
+        from benchmarks.load import _Calendar
+
+        day = _Calendar(jakarta_date(utcnow())).working_day(1)
+        times, moved = [], 0
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            change = deadlines.add_holiday(day, "Benchmark", institution=None, actor=None,
+                                           now=utcnow())
+            times.append(time.perf_counter() - t0)
+            moved = change.recomputed
+            db.session.rollback()
+        result["holiday_s"] = _median(times)
+        result["holiday_moved"] = moved
+        print(f"  holiday on {day}: moved {moved:,} deadlines, median {result['holiday_s']:.2f} s"
+              f" ({[round(t, 2) for t in times]})", flush=True)
+
+        # -- the sweep
+        try:
+            from portal.domain.sweep import run_sweep
+        except ImportError:
+            run_sweep = None
+            print("  sweep: portal.domain.sweep.run_sweep does not exist yet", flush=True)
+        if run_sweep is not None:
+            log: list = []
+            first = None
+            repeat = []
+            for i in range(runs + 1):
+                now = utcnow()
+                sink = log if (explain and i == 0) else []
+                with statement_log(db.engine, sink):
+                    t0 = time.perf_counter()
+                    outcome = run_sweep(now)
+                    db.session.commit()
+                    elapsed = time.perf_counter() - t0
+                if i == 0:
+                    first = elapsed
+                    result["sweep_outcome"] = outcome
+                else:
+                    repeat.append(elapsed)
+            result["sweep_first_s"] = first
+            result["sweep_repeat_s"] = _median(repeat)
+            result["sweep_repeat_all"] = repeat
+            print(f"  sweep: first {first:.2f} s ({outcome}), repeat median "
+                  f"{result['sweep_repeat_s']:.2f} s ({[round(t, 2) for t in repeat]})",
+                  flush=True)
+            if explain:
+                print("  slowest statements of the first sweep:")
+                for seconds, statement, _ in sorted(log, key=lambda e: e[0], reverse=True)[:8]:
+                    print(f"    {seconds:8.3f} s  {' '.join(statement.split())[:300]}")
+        db.session.remove()
+        db.engine.dispose()
+    return result
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, action="append",
+                        help="open reports to load (repeatable; default 100000 and 1000000)")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (median)")
+    parser.add_argument("--explain", action="store_true",
+                        help="list the slowest SQL statements of the first sweep")
+    args = parser.parse_args(argv)
+    sizes = args.reports or [100_000, 1_000_000]
+
+    server = ThrowawayPostgres()
+    results = []
+    try:
+        server.start(*PG_SETTINGS)
+        import psycopg
+
+        with psycopg.connect(server.conninfo()) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        print(f"PostgreSQL {version} at {server.root}; {machine()}", flush=True)
+        for n in sizes:
+            print(f"{n:,} open reports:", flush=True)
+            results.append(bench_size(server, n, args.runs, args.explain))
+    finally:
+        server.stop()
+
+    def fmt(value, digits=2):
+        return "–" if value is None else f"{value:.{digits}f}"
+
+    print()
+    print(f"Machine: {machine()}; PostgreSQL {version}; "
+          f"{datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")
+    print(f"Command: python -m benchmarks {' '.join(sys.argv[1:]) if argv is None else ' '.join(argv)}")
+    print()
+    print("| open reports | load (COPY + VACUUM ANALYZE) | sweep, first run | sweep, repeat "
+          "(median) | holiday recompute (median) | deadlines moved | per-unit counts (median) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['n']:,} | {fmt(r['load_s'], 0)} s | {fmt(r.get('sweep_first_s'))} s | "
+              f"{fmt(r.get('sweep_repeat_s'))} s | {fmt(r['holiday_s'])} s | "
+              f"{r['holiday_moved']:,} | {fmt(r['counts_s'], 3)} s |")
+    slow = [r for r in results if (r.get("sweep_repeat_s") or 0) > GOAL_SECONDS
+            or (r.get("sweep_first_s") or 0) > GOAL_SECONDS]
+    if slow:
+        print(f"\nGoal missed (sweep over {GOAL_SECONDS:.0f} s) at: "
+              ', '.join(format(r['n'], ',') for r in slow))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""A throw-away PostgreSQL cluster for the benchmarks (the same recipe as tests/conftest.py:
+initdb + pg_ctl from the PostgreSQL 15 server on the machine, on a free loopback port, with
+durability switched off; removed on stop)."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ThrowawayPostgres:
+    def __init__(self, root: Path | None = None):
+        self.root = root or Path(tempfile.mkdtemp(prefix="portal-bench-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self.as_root = os.geteuid() == 0
+        self.started = False
+
+    def _run(self, *args) -> None:
+        command = [str(a) for a in args]
+        if self.as_root:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def start(self, *settings: str) -> None:
+        if not (PG_BIN / "initdb").exists():
+            raise SystemExit(f"PostgreSQL server not installed ({PG_BIN}/initdb missing)")
+        self.root.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            shutil.chown(self.root, "postgres")
+            os.chmod(self.root, 0o755)
+        self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust",
+                  "--no-sync", "-E", "UTF8", "--locale", "C.UTF-8")
+        options = " ".join([f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root}",
+                            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                            *(f"-c {s}" for s in settings)])
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.root / "log",
+                  "-w", "start")
+        self.started = True
+
+    def stop(self) -> None:
+        try:
+            if self.started:
+                self._run(PG_BIN / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
+        finally:
+            self.started = False
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def conninfo(self, database: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} user=postgres dbname={database}"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
