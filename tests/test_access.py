@@ -15,6 +15,7 @@
 """
 import io
 import re
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 from html import unescape
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from portal.models import (
     AuditAction,
     AuditEntry,
     Category,
+    Holiday,
     Institution,
     InstitutionKind,
     Membership,
@@ -103,6 +105,7 @@ staff.report                 ok    ok    ok    ok    ok    404   404   404   403
 staff.attachment             ok    ok    ok    ok    ok    404   404   404   403   login
 staff.act                    ok    ok    ok    ok    ok    404   404   404   403   login
 staff.reveal                 ok    ok    ok    ok    403   404   404   404   403   login
+staff.supervision            ok    ok    403   403   ok    403   403   ok    403   login
 staff_admin.index            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.units            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.unit             ok    ok    403   403   403   403   403   403   403   login
@@ -120,6 +123,10 @@ staff_admin.templates        ok    ok    403   403   403   403   403   ok    403
 staff_admin.template_new     ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.template_edit    ok    ok    403   403   403   403   403   403   403   login
 staff_admin.template_delete  ok    ok    403   403   403   403   403   403   403   login
+staff_admin.deadlines        ok    ok    403   403   403   403   403   ok    403   login
+staff_admin.deadline_scope   ok    ok    403   403   403   403   403   403   403   login
+staff_admin.holiday_add      ok    ok    403   403   403   403   403   403   403   login
+staff_admin.holiday_remove   ok    ok    403   403   403   403   403   403   403   login
 """
 A, F, H, L, OUT = "ok", "403", "404", "login", "out"
 DESCRIBED = {A: "allowed", F: "forbidden (403)", H: "hidden (404)", L: "sent to sign in",
@@ -360,13 +367,17 @@ def _disposable_targets(world: World) -> dict:
     template = ResponseTemplate(institution_id=world.regency_id, title=f"Sekali pakai {serial}",
                                 body="Terima kasih atas laporan {nomor}.")
     db.session.add(template)
+    # A day off far ahead: no open deadline counts it, so removing it moves nothing.
+    holiday = Holiday(day=date(2040, 1, 1) + timedelta(days=serial), name=f"Libur {serial}",
+                      institution_id=world.regency_id)
+    db.session.add(holiday)
     db.session.commit()
     return {"user_id": member.id, "membership_id": member.memberships[0].id,
-            "template_id": template.id}
+            "template_id": template.id, "holiday_id": holiday.id}
 
 
 DISPOSABLE = {"staff_admin.revoke", "staff_admin.deactivate", "staff_admin.reactivate",
-              "staff_admin.template_delete"}
+              "staff_admin.template_delete", "staff_admin.holiday_remove"}
 
 
 def url_for_case(rule, world: World, overrides: dict | None = None) -> str:
@@ -374,7 +385,7 @@ def url_for_case(rule, world: World, overrides: dict | None = None) -> str:
               "action_name": Action.NOTE.value, "unit_id": world.unit_id,
               "user_id": world.member_id, "membership_id": world.membership_id,
               "category_id": world.category_id, "template_id": world.template_id,
-              **(overrides or {})}
+              "scope_key": str(world.regency_id), "holiday_id": 0, **(overrides or {})}
     unknown = sorted(set(rule.arguments) - set(values))
     if unknown:
         pytest.fail(f"{rule.rule} ({rule.endpoint}): no value for {unknown}; add one from the "
@@ -521,7 +532,7 @@ def _signed_in_staff(app, role: str):
 
 
 def _get_paths(reports: list[Report], *, unit_id: int, category_id: int, template_id: int,
-               member_id: int) -> list[str]:
+               member_id: int, regency_id: int) -> list[str]:
     """Every GET staff page, filled with the two reports (and the inbox with its filters)."""
     paths = []
     for rule in STAFF_RULES:
@@ -540,7 +551,7 @@ def _get_paths(reports: list[Report], *, unit_id: int, category_id: int, templat
                         for r in reports for a in r.attachments]
         for variant in variants:
             values = {"unit_id": unit_id, "category_id": category_id, "template_id": template_id,
-                      "user_id": member_id, **variant}
+                      "user_id": member_id, "scope_key": str(regency_id), **variant}
             unknown = set(rule.arguments) - set(values)
             assert not unknown, f"{rule.endpoint}: no value for {sorted(unknown)}"
             _, path = rule.build({name: values[name] for name in rule.arguments})
@@ -581,7 +592,8 @@ def test_reporter_identity_stays_hidden_on_every_staff_page(demo):
     numbers = {ANONYMOUS_REPORTER.title: anonymous.public_number,
                NAMED_REPORTER.title: named.public_number}
     paths = _get_paths(reports, unit_id=unit.id, category_id=category.id,
-                       template_id=template_id, member_id=operator.id)
+                       template_id=template_id, member_id=operator.id,
+                       regency_id=regency.id)
     clients = {role: _signed_in_staff(app, role) for role in CHECKED + (NATIONAL_ADMIN,)}
     problems: list[str] = []
 

@@ -377,3 +377,6 @@ def template_delete(template_id: int):
         return redirect(url_for("staff_admin.templates"))
     return redirect(url_for("staff_admin.template_edit", template_id=template_id))
 
+
+
+from portal.staff import admin_deadlines  # noqa: E402,F401  (the deadline pages)
