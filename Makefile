@@ -28,10 +28,11 @@ db:
 demo:
 	$(BIN)/flask demo load
 
-# Serve the portal on http://127.0.0.1:5000 with the outbox worker in the background.
+# Serve the portal on http://127.0.0.1:5000 with the worker in the background: it sends the
+# outbox every 5 seconds and sweeps the deadlines (reminders, escalations) every minute.
 run: install db demo
 	@echo "Portal: http://127.0.0.1:5000  (staff sign-in: /staf/masuk, see README for accounts)"
-	@$(BIN)/flask outbox work --interval 5 & worker=$$!; \
+	@$(BIN)/flask outbox work --interval 5 --sweep-interval 60 & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/flask run --host 127.0.0.1 --port 5000
 

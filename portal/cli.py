@@ -50,11 +50,25 @@ def outbox_send(limit: int) -> None:
 
 @outbox_cli.command("work")
 @click.option("--interval", default=5.0, show_default=True, help="seconds between rounds")
-def outbox_work(interval: float) -> None:
-    """Send due mail every few seconds until stopped (the development worker)."""
+@click.option("--sweep-interval", default=60.0, show_default=True,
+              help="seconds between deadline sweeps (0: no sweep)")
+def outbox_work(interval: float, sweep_interval: float) -> None:
+    """Send due mail every few seconds, and sweep the deadlines every minute, until stopped
+    (the development worker)."""
     from portal.outbox import send_due
 
+    last_sweep = None
     while True:
+        if sweep_interval > 0 and (last_sweep is None
+                                   or time.monotonic() - last_sweep >= sweep_interval):
+            last_sweep = time.monotonic()
+            try:
+                result = _sweep_once()
+                if result.mails or result.webhooks or result.completed:
+                    click.echo(f"sweep: {result.summary()}")
+            except Exception as exc:  # keep the worker alive through a database restart
+                db.session.rollback()
+                click.echo(f"sweep: {type(exc).__name__}: {exc}", err=True)
         try:
             result = send_due(mail, now=utcnow())
             if result.sent or result.deferred or result.failed:
@@ -65,6 +79,21 @@ def outbox_work(interval: float) -> None:
             click.echo(f"outbox: {type(exc).__name__}: {exc}", err=True)
         db.session.remove()
         time.sleep(interval)
+
+
+def _sweep_once():
+    from portal.domain.sweep import run_sweep
+
+    result = run_sweep(utcnow())
+    db.session.commit()
+    return result
+
+
+@deadlines_cli.command("sweep")
+def deadlines_sweep() -> None:
+    """Queue deadline reminders and red escalations, complete answered reports the reporter
+    left without a reply (idempotent; meant for cron every few minutes)."""
+    click.echo(f"sweep: {_sweep_once().summary()}")
 
 
 def _holiday_place(code: str | None):

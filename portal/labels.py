@@ -52,6 +52,7 @@ EVENT = {
     EventKind.NOTE: _l("Note"),
     EventKind.CLARIFICATION_REQUESTED: _l("Question to the reporter"),
     EventKind.DEADLINE_EXTENDED: _l("Answer time extended"),
+    EventKind.OVERDUE: _l("Deadline passed: under supervision"),
 }
 ROLE = {
     Role.NATIONAL_ADMIN: _l("National administrator"),

@@ -1,4 +1,5 @@
-"""The outbox worker: delivers queued mail after the change that queued it was committed.
+"""The outbox worker: delivers queued mail (and webhook posts) after the change that queued
+it was committed.
 
 It is its own unit of work (one commit per message), so it lives beside the doors, not in the
 rules. On PostgreSQL each message is claimed with ``FOR UPDATE SKIP LOCKED``: two workers on two
@@ -12,9 +13,10 @@ from datetime import datetime
 from flask_mail import Mail, Message
 from sqlalchemy import select
 
+from portal.domain import webhooks
 from portal.domain.notifications import backoff
 from portal.extensions import db
-from portal.models import OutboxMessage, OutboxState
+from portal.models import Institution, OutboxChannel, OutboxMessage, OutboxState
 
 # A server that answers "no such mailbox" will say so again: give up after this many tries.
 MAX_ATTEMPTS_FOR_REFUSAL = 3
@@ -46,15 +48,18 @@ def send_due(mail: Mail, *, now: datetime, limit: int = 100) -> SendResult:
         if message is None:
             break
         try:
-            mail.send(
-                Message(
-                    subject=message.subject,
-                    recipients=[message.recipient],
-                    body=message.body_text,
-                    html=message.body_html,
+            if message.channel is OutboxChannel.WEBHOOK:
+                _post_webhook(message)
+            else:
+                mail.send(
+                    Message(
+                        subject=message.subject,
+                        recipients=[message.recipient],
+                        body=message.body_text,
+                        html=message.body_html,
+                    )
                 )
-            )
-        except smtplib.SMTPRecipientsRefused as exc:
+        except (smtplib.SMTPRecipientsRefused, webhooks.WebhookRefused) as exc:
             message.attempts += 1
             message.last_error = str(exc)[:500]
             if message.attempts >= MAX_ATTEMPTS_FOR_REFUSAL:
@@ -79,3 +84,11 @@ def send_due(mail: Mail, *, now: datetime, limit: int = 100) -> SendResult:
             result.sent += 1
         db.session.commit()
     return result
+
+
+def _post_webhook(message: OutboxMessage) -> None:
+    """POST the row's JSON to its institution's current URL, signed with its secret."""
+    institution = db.session.get(Institution, message.institution_id)
+    if institution is None or not institution.webhook_url:
+        raise webhooks.WebhookRefused("the institution has no webhook URL any more")
+    webhooks.post(institution.webhook_url, institution.webhook_secret, message.body_text or "")

@@ -1,9 +1,15 @@
 """Models, one module per aggregate. Importing this package registers every table."""
 from portal.models.audit import AuditAction, AuditEntry
 from portal.models.category import Category
-from portal.models.deadline import DeadlineKind, DeadlinePolicy, Holiday
+from portal.models.deadline import (
+    DeadlineKind,
+    DeadlineNotice,
+    DeadlinePolicy,
+    Holiday,
+    NoticeKind,
+)
 from portal.models.institution import District, Institution, InstitutionKind
-from portal.models.outbox import OutboxMessage, OutboxState
+from portal.models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from portal.models.report import (
     ArchiveReason,
     Attachment,
@@ -21,8 +27,10 @@ from portal.models.user import Membership, Role, User
 
 __all__ = [
     "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
-    "Attachment", "Category", "Channel", "DeadlineKind", "DeadlinePolicy", "District",
+    "Attachment", "Category", "Channel", "DeadlineKind", "DeadlineNotice", "DeadlinePolicy",
+    "District",
     "EventKind", "Holiday", "Institution",
-    "InstitutionKind", "Membership", "OutboxMessage", "OutboxState", "Report", "ReportEvent",
+    "InstitutionKind", "Membership", "NoticeKind", "OutboxChannel", "OutboxMessage",
+    "OutboxState", "Report", "ReportEvent",
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
 ]

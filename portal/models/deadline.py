@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
 from portal.models.institution import Institution
-from portal.models.types import UTCDateTime, utcnow
+from portal.models.types import UTCDateTime, enum_column, utcnow
 from portal.models.user import User
 
 
@@ -76,3 +76,29 @@ class Holiday(db.Model):
 
     institution: Mapped[Institution | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class NoticeKind(enum.Enum):
+    """What the deadline sweep told the staff about a report's deadline."""
+
+    BEFORE = "before"  # due on the next working day
+    DAY = "day"  # due at the end of today
+    OVERDUE = "overdue"  # the deadline passed
+
+
+class DeadlineNotice(db.Model):
+    """One notice per report, kind and deadline: the sweep's memory, so that running it
+    again sends nothing twice (a moved deadline is a new deadline and is noticed again)."""
+
+    __tablename__ = "deadline_notice"
+    __table_args__ = (
+        db.UniqueConstraint("report_id", "kind", "due_at", name="uq_deadline_notice_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"))
+    kind: Mapped[NoticeKind] = mapped_column(enum_column(NoticeKind, "notice_kind"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The sweep run that recorded it: its messages are queued from exactly these rows.
+    sweep: Mapped[str] = mapped_column(String(32), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,6 +27,10 @@ class Institution(db.Model):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"), index=True)
+    # Deadline notices for the institution's staff are also POSTed here (a chat gateway),
+    # signed with HMAC-SHA256 under the secret (portal/domain/webhooks.py).
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(128))
 
     parent: Mapped["Institution | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Institution"]] = relationship(

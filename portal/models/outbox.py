@@ -2,7 +2,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -15,6 +15,11 @@ class OutboxState(enum.Enum):
     FAILED = "failed"
 
 
+class OutboxChannel(enum.Enum):
+    MAIL = "mail"  # to ``recipient``; subject and bodies rendered
+    WEBHOOK = "webhook"  # a signed JSON POST (body_text) to the institution's webhook URL
+
+
 class OutboxMessage(db.Model):
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -22,11 +27,21 @@ class OutboxMessage(db.Model):
         db.CheckConstraint(
             "(state = 'sent') = (sent_at IS NOT NULL)", name="sent_iff_sent_at"
         ),
+        db.CheckConstraint(
+            "channel <> 'webhook' OR institution_id IS NOT NULL", name="webhook_has_institution"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     state: Mapped[OutboxState] = mapped_column(
         enum_column(OutboxState, "outbox_state"), default=OutboxState.PENDING
+    )
+    channel: Mapped[OutboxChannel] = mapped_column(
+        enum_column(OutboxChannel, "outbox_channel"), default=OutboxChannel.MAIL
+    )
+    # A webhook goes to this institution's URL, signed with its secret (read when sending).
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE")
     )
     recipient: Mapped[str | None] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(255))

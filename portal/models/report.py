@@ -221,6 +221,7 @@ class EventKind(enum.Enum):
     NOTE = "note"
     CLARIFICATION_REQUESTED = "clarification_requested"
     DEADLINE_EXTENDED = "deadline_extended"
+    OVERDUE = "overdue"  # the staff deadline passed: the report is under supervision
 
 
 class ReportEvent(db.Model):

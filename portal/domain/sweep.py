@@ -1,0 +1,312 @@
+"""The deadline sweep: reminders before and on the day, escalation of red reports, and the
+automatic completion of answered reports the reporter left without a reply.
+
+Run by ``flask deadlines sweep`` (cron) and by the development worker every minute.
+
+Set-based: a fixed number of SQL statements whatever the number of reports (the statements
+only grow with the number of distinct auto-completion policies):
+
+1. one INSERT ... SELECT records the notices due now in ``deadline_notice``; its unique key
+   (report, kind, deadline) with ON CONFLICT DO NOTHING makes the sweep idempotent: a notice
+   already recorded is not recorded (nor sent) again, and the rows of this run carry its token;
+2. one INSERT ... SELECT writes the internal "overdue" event of each report that just turned red;
+3. one SELECT reads the new notices, one SELECT their recipients, and one bulk INSERT queues
+   their mail and webhook messages (the mail is rendered once per notice, in Python: bounded
+   by the new notices, not by the table);
+4. per auto-completion policy, one INSERT ... SELECT of COMPLETED events and one UPDATE.
+
+Regional days off are not looked at here (yellow and the completion cutoff use the national
+calendar): a regional holiday may bring a reminder a day early. Staff mails carry no reporter
+identity: number, title, unit and deadline only. Nothing here commits.
+"""
+import json
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from portal.domain.calendar import (
+    ONE_DAY,
+    end_of_day,
+    is_working_day,
+    jakarta_date,
+    last_day_before,
+    next_working_day,
+    start_of_day,
+)
+from portal.domain.deadlines import DEFAULT_POLICY, national_days_off
+from portal.domain.notifications import MAIL_LOCALE
+from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
+from portal.models import (
+    DeadlineNotice,
+    DeadlinePolicy,
+    EventKind,
+    Institution,
+    Membership,
+    NoticeKind,
+    OutboxChannel,
+    OutboxMessage,
+    OutboxState,
+    Report,
+    ReportEvent,
+    ReportStatus,
+    Role,
+    User,
+)
+from portal.models.types import UTCDateTime
+
+S = ReportStatus
+N = NoticeKind
+CLOSED = (S.COMPLETED.value, S.ARCHIVED.value)
+
+SUBJECTS = {
+    N.BEFORE: _l("Reminder: report %(number)s is due tomorrow"),
+    N.DAY: _l("Reminder: report %(number)s is due today"),
+    N.OVERDUE: _l("Overdue: report %(number)s has passed its deadline"),
+}
+
+
+@dataclass
+class SweepResult:
+    notices: Counter = field(default_factory=Counter)  # NoticeKind -> new notices
+    mails: int = 0
+    webhooks: int = 0
+    overdue_events: int = 0
+    completed: int = 0
+    statements: int = 0  # filled in by callers that count them (tests, the command)
+
+    def summary(self) -> str:
+        return (f"reminders before {self.notices[N.BEFORE]}, on the day {self.notices[N.DAY]}, "
+                f"overdue {self.notices[N.OVERDUE]}; queued {self.mails} mail(s) and "
+                f"{self.webhooks} webhook(s); {self.completed} answered report(s) completed")
+
+
+def _dialect_insert(table):
+    name = db.session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"the sweep needs ON CONFLICT DO NOTHING; {name} is not supported")
+
+
+def _at(instant: datetime):
+    return literal(instant, UTCDateTime())
+
+
+def run_sweep(now: datetime) -> SweepResult:
+    result = SweepResult()
+    token = uuid.uuid4().hex
+    _record_notices(now, token)
+    result.overdue_events = _overdue_events(now, token)
+    _queue_messages(now, token, result)
+    result.completed = _auto_complete(now)
+    db.session.expire_all()  # the UPDATEs went around the identity map
+    return result
+
+
+# ----------------------------------------------------------------------------- 1. notices
+def _record_notices(now: datetime, token: str) -> None:
+    today = jakarta_date(now)
+    days_off = national_days_off(today)
+    end_today = end_of_day(today)
+    end_next = end_of_day(next_working_day(today, days_off))
+    kind = case(
+        (Report.due_at <= _at(now), N.OVERDUE.value),
+        (Report.due_at <= _at(end_today), N.DAY.value),
+        else_=N.BEFORE.value,
+    )
+    due = select(Report.id, kind, Report.due_at, literal(token), _at(now)).where(
+        Report.due_at.is_not(None), Report.due_at <= _at(end_next),
+        Report.status.not_in([S.COMPLETED, S.ARCHIVED]))
+    statement = _dialect_insert(DeadlineNotice.__table__).from_select(
+        ["report_id", "kind", "due_at", "sweep", "created_at"], due).on_conflict_do_nothing()
+    db.session.execute(statement)
+
+
+def _new_notices(token: str):
+    return DeadlineNotice.sweep == token
+
+
+# ----------------------------------------------------------------------------- 2. red events
+def _overdue_events(now: datetime, token: str) -> int:
+    """The report's history says when it turned red (internal: staff and supervisors)."""
+    source = (
+        select(DeadlineNotice.report_id, literal(EventKind.OVERDUE.value), null(), false(),
+               Report.status, DeadlineNotice.due_at, _at(now))
+        .join(Report, Report.id == DeadlineNotice.report_id)
+        .where(_new_notices(token), DeadlineNotice.kind == N.OVERDUE)
+    )
+    result = db.session.execute(insert(ReportEvent.__table__).from_select(
+        ["report_id", "kind", "actor_id", "visible_to_reporter", "status_after", "due_at",
+         "created_at"], source))
+    return max(result.rowcount or 0, 0)
+
+
+# ----------------------------------------------------------------------------- 3. messages
+def _recipient_rule():
+    """Who hears of a notice: reminders go to the unit's liaisons and operators (to the
+    institution admins while no unit has it: the verification clock; to the national admins
+    while no institution has it); red escalations to the institution admins and supervisors
+    (the national admins for a report at the national level)."""
+    at_unit = Report.current_unit_id.is_not(None)
+    at_institution = and_(Report.current_unit_id.is_(None),
+                          Report.current_institution_id.is_not(None))
+    national = Report.current_institution_id.is_(None)
+    reminder = DeadlineNotice.kind != N.OVERDUE
+    return or_(
+        and_(reminder, at_unit, Membership.institution_id == Report.current_unit_id,
+             Membership.role.in_([Role.LIAISON, Role.OPERATOR])),
+        and_(reminder, at_institution,
+             Membership.institution_id == Report.current_institution_id,
+             Membership.role == Role.INSTITUTION_ADMIN),
+        and_(~reminder, Report.current_institution_id.is_not(None),
+             or_(and_(Membership.institution_id == Report.current_institution_id,
+                      Membership.role.in_([Role.INSTITUTION_ADMIN, Role.SUPERVISOR])),
+                 and_(Membership.institution_id == Report.current_unit_id,
+                      Membership.role == Role.SUPERVISOR))),
+        and_(national, Membership.role == Role.NATIONAL_ADMIN),
+    )
+
+
+def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
+    unit = aliased(Institution)
+    institution = aliased(Institution)
+    notices = db.session.execute(
+        select(DeadlineNotice.id, DeadlineNotice.kind, DeadlineNotice.due_at,
+               Report.public_number, Report.title, Report.deadline_kind,
+               Report.current_institution_id, unit.name.label("unit_name"),
+               institution.name.label("institution_name"),
+               institution.webhook_url)
+        .join(Report, Report.id == DeadlineNotice.report_id)
+        .outerjoin(unit, unit.id == Report.current_unit_id)
+        .outerjoin(institution, institution.id == Report.current_institution_id)
+        .where(_new_notices(token))
+        .order_by(DeadlineNotice.id)
+    ).all()
+    if not notices:
+        return
+    recipients: dict[int, list[str]] = defaultdict(list)
+    for notice_id, email in db.session.execute(
+        select(DeadlineNotice.id, User.email).distinct()
+        .join(Report, Report.id == DeadlineNotice.report_id)
+        .join(Membership, _recipient_rule())
+        .join(User, User.id == Membership.user_id)
+        .where(_new_notices(token), User.is_staff == true(), User.is_active_account == true())
+        .order_by(DeadlineNotice.id, User.email)
+    ):
+        recipients[notice_id].append(email)
+
+    base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    rows = []
+    for notice in notices:
+        result.notices[notice.kind] += 1
+        link = f"{base}/staf/laporan/{notice.public_number}"
+        context = {"notice": notice, "kind": notice.kind.value, "link": link,
+                   "last_day": last_day_before(notice.due_at),
+                   "overdue": notice.kind is N.OVERDUE}
+        message = {"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
+                   "next_attempt_at": now, "sent_at": None, "last_error": None}
+        emails = recipients.get(notice.id, [])
+        if emails:
+            with force_locale(MAIL_LOCALE):
+                subject = str(SUBJECTS[notice.kind] % {"number": notice.public_number})
+                text = render_template("emails/deadline_notice.txt", **context)
+                html = render_template("emails/deadline_notice.html", **context)
+            rows += [dict(message, channel=OutboxChannel.MAIL, institution_id=None,
+                          recipient=email, subject=subject[:255], body_text=text,
+                          body_html=html) for email in emails]
+            result.mails += len(emails)
+        if notice.webhook_url and notice.current_institution_id is not None:
+            rows.append(dict(message, channel=OutboxChannel.WEBHOOK,
+                             institution_id=notice.current_institution_id, recipient=None,
+                             subject=f"deadline.{notice.kind.value}",
+                             body_text=webhook_payload(notice, link), body_html=None))
+            result.webhooks += 1
+    if rows:
+        db.session.execute(insert(OutboxMessage.__table__), rows)
+
+
+def webhook_payload(notice, link: str) -> str:
+    """The JSON a chat gateway receives: what and where, never who filed it."""
+    return json.dumps({
+        "event": f"deadline.{notice.kind.value}",
+        "kind": notice.kind.value,
+        "report": notice.public_number,
+        "title": notice.title,
+        "unit": notice.unit_name,
+        "institution": notice.institution_name,
+        "deadline": notice.deadline_kind.value if notice.deadline_kind else None,
+        "due_date": last_day_before(notice.due_at).isoformat(),
+        "due_at": notice.due_at.isoformat(),
+        "link": link,
+    }, ensure_ascii=False, sort_keys=True)
+
+
+# ----------------------------------------------------------------------------- 4. completion
+def completion_cutoff(today: date, days: int, days_off) -> datetime:
+    """Reports answered before this instant have had ``days`` full working days (after the
+    day of the answer) without a reply from the reporter, by the end of yesterday."""
+    day, counted = today, 0
+    while counted < days:
+        day -= ONE_DAY
+        if is_working_day(day, days_off):
+            counted += 1
+    return start_of_day(day)
+
+
+def _auto_complete(now: datetime) -> int:
+    today = jakarta_date(now)
+    policies = db.session.execute(
+        select(DeadlinePolicy.institution_id, DeadlinePolicy.auto_complete_days)).all()
+    default_days = next((days for node, days in policies if node is None),
+                        DEFAULT_POLICY.auto_complete_days)
+    explicit: dict[int, list[int]] = defaultdict(list)
+    for node, days in policies:
+        if node is not None:
+            explicit[days].append(node)
+    all_explicit = [node for nodes in explicit.values() for node in nodes]
+    groups: dict[int, list] = defaultdict(list)
+    for days, nodes in explicit.items():
+        groups[days].append(Report.current_institution_id.in_(nodes))
+    groups[default_days].append(
+        or_(Report.current_institution_id.is_(None),
+            Report.current_institution_id.not_in(all_explicit)) if all_explicit else true())
+
+    days_off = national_days_off()
+    completed = 0
+    for days, where in groups.items():
+        due = and_(Report.status == S.ANSWERED, Report.answered_at.is_not(None),
+                   Report.answered_at < _at(completion_cutoff(today, days, days_off)),
+                   or_(*where))
+        db.session.execute(insert(ReportEvent.__table__).from_select(
+            ["report_id", "kind", "actor_id", "visible_to_reporter", "status_after",
+             "created_at"],
+            select(Report.id, literal(EventKind.COMPLETED.value), null(), true(),
+                   literal(S.COMPLETED.value), _at(now)).where(due)))
+        done = db.session.execute(
+            update(Report).where(due).values(
+                status=S.COMPLETED, completed_at=now, updated_at=now,
+                version=Report.version + 1, deadline_kind=None, clock_started_at=None,
+                clock_days=None, clock_added_days=0, clock_paused_at=None, due_at=None),
+            execution_options={"synchronize_session": False})
+        completed += max(done.rowcount or 0, 0)
+    return completed
