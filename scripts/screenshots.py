@@ -110,8 +110,22 @@ def shoot(browser, base: str, size: str, lang: str, out: Path, photo: Path,
     page.locator("#code").fill(code)
     page.locator("#code").press("Enter")
     page.wait_for_url("**/lacak/LPR-*")
+    number = page.url.rsplit("/", 1)[-1]
     save("report", full_page=True)
+    context.close()
 
+    # The institution admin's side: the inbox and the report page with its actions.
+    context = browser.new_context(**VIEWPORTS[size], locale="id-ID" if lang == "id" else "en-US",
+                                  color_scheme="light", reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(f"{base}/bahasa/{lang}?next=/staf/masuk")
+    page.locator("#email").fill("admin@tangerangkab.example.id")
+    page.locator("#password").fill("lapor-demo-2026")
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/staf/")
+    save("staff-inbox")
+    page.goto(f"{base}/staf/laporan/{number}")
+    save("staff-report", full_page=True)
     context.close()
     return saved
 
