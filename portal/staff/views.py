@@ -392,3 +392,6 @@ def audit():
     return render_template("staff/audit.html", page=page, next_url=next_url,
                            first_url=url_for("staff.audit") if after else None,
                            problem=problem)
+
+
+from portal.staff import supervision  # noqa: E402,F401  (registers /pengawasan)
