@@ -96,6 +96,28 @@ def deadlines_sweep() -> None:
     click.echo(f"sweep: {_sweep_once().summary()}")
 
 
+@deadlines_cli.command("webhook-set")
+@click.argument("code")
+@click.argument("url", required=False)
+@click.option("--secret", help="the signing secret (default: a new random one, printed once)")
+def webhook_set(code: str, url: str | None, secret: str | None) -> None:
+    """Post an institution's deadline notices to URL, signed (no URL: stop posting)."""
+    from portal.domain import DomainError
+    from portal.domain.webhooks import set_webhook
+
+    institution = _holiday_place(code)
+    try:
+        given = set_webhook(institution, url, secret)
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message))
+    db.session.commit()
+    if given is None:
+        click.echo(f"{code}: no webhook")
+    else:
+        click.echo(f"{code}: notices go to {url}; X-Lapor-Signature secret: {given}")
+
+
 def _holiday_place(code: str | None):
     """The institution a holiday belongs to (None: everywhere); a ClickException if unknown."""
     from sqlalchemy import select

@@ -46,3 +46,28 @@ def post(url: str, secret: str | None, body: str, *, timeout: float = TIMEOUT_SE
         if 400 <= error.code < 500 and error.code not in (408, 429):
             raise WebhookRefused(f"HTTP {error.code}") from None
         raise OSError(f"HTTP {error.code}") from None
+
+
+MAX_URL = 500
+
+
+def set_webhook(institution, url: str | None, secret: str | None = None) -> str | None:
+    """Point an institution's deadline notices at ``url`` (None or "": no webhook). Without a
+    secret a new random one is made; the secret is returned so it can be given to the
+    gateway. Flushes nothing: the caller commits."""
+    import secrets
+
+    from portal.domain import DomainError
+    from portal.i18n import lazy_gettext as _l
+
+    url = (url or "").strip()
+    if not url:
+        institution.webhook_url = None
+        institution.webhook_secret = None
+        return None
+    if not url.startswith(("https://", "http://")) or len(url) > MAX_URL:
+        raise DomainError(_l("Give an http:// or https:// address of at most 500 characters."),
+                          field="webhook_url")
+    institution.webhook_url = url
+    institution.webhook_secret = secret or secrets.token_hex(32)
+    return institution.webhook_secret

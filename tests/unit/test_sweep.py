@@ -363,3 +363,19 @@ def test_sweep_command(tree, runner):
     result = runner.invoke(args=["deadlines", "sweep"])
     assert result.exit_code == 0, result.output
     assert "sweep:" in result.output
+
+
+def test_webhook_command_sets_a_url_and_a_secret(tree, runner):
+    result = runner.invoke(args=["deadlines", "webhook-set", REGENCY_CODE,
+                                 "https://wa-gateway.example.id/hook"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    regency = node(REGENCY_CODE)
+    assert regency.webhook_url == "https://wa-gateway.example.id/hook"
+    assert len(regency.webhook_secret) == 64 and regency.webhook_secret in result.output
+    refused = runner.invoke(args=["deadlines", "webhook-set", REGENCY_CODE, "ftp://x"])
+    assert refused.exit_code != 0
+    cleared = runner.invoke(args=["deadlines", "webhook-set", REGENCY_CODE])
+    assert cleared.exit_code == 0
+    db.session.expire_all()
+    assert node(REGENCY_CODE).webhook_url is None
