@@ -1,4 +1,5 @@
-"""Terminal commands: demo data, the outbox worker, deadlines and the translation catalogs."""
+"""Terminal commands: demo data, the outbox worker, deadlines, reports and the translation
+catalogs."""
 import subprocess
 import sys
 import time
@@ -175,6 +176,54 @@ def holiday_remove(day, code: str | None) -> None:
         day, code, "removed")
 
 
+reports_cli = AppGroup("reports", help="The weekly report and offline units.")
+
+
+def _institution_by_code(code: str | None):
+    from sqlalchemy import select
+
+    from portal.models import Institution, InstitutionKind
+
+    if not code:
+        return None
+    institution = db.session.scalar(select(Institution).where(
+        Institution.code == code, Institution.kind == InstitutionKind.INSTITUTION))
+    if institution is None:
+        raise click.ClickException(f"no institution with the code {code!r}")
+    return institution
+
+
+@reports_cli.command("weekly")
+@click.option("--institution", "code", help="code of one institution (default: all)")
+@click.option("--week", "week_text", help="ISO week as YYYY-Www (default: last week)")
+def reports_weekly(code: str | None, week_text: str | None) -> None:
+    """Queue the week's report to the supervisors of every institution (cron: Monday morning)."""
+    from portal.domain import DomainError
+    from portal.domain.weekly_report import last_week, mail_weekly_reports, parse_week
+
+    now = utcnow()
+    institution = _institution_by_code(code)
+    try:
+        week = parse_week(week_text, now=now) if week_text else last_week(now)
+    except DomainError as error:
+        raise click.ClickException(str(error.message))
+    queued = mail_weekly_reports(week, now=now, institution=institution)
+    db.session.commit()
+    click.echo(f"weekly report {week.code}: {queued} mail(s) queued")
+
+
+@reports_cli.command("offline-check")
+@click.option("--institution", "code", help="code of one institution (default: all)")
+def reports_offline_check(code: str | None) -> None:
+    """Alert the institution admins of units that went offline (once per episode)."""
+    from portal.domain.offline import alert_offline_units
+
+    alerted = alert_offline_units(utcnow(), institution=_institution_by_code(code))
+    db.session.commit()
+    names = ", ".join(item.unit.code for item in alerted) or "none"
+    click.echo(f"offline units alerted: {names}")
+
+
 def pybabel(command: str, *args: str) -> None:
     """Run ``pybabel -q <command>`` with this interpreter's Babel; failures raise ClickException."""
     argv = [sys.executable, "-c",
@@ -220,3 +269,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(deadlines_cli)
+    app.cli.add_command(reports_cli)

@@ -20,6 +20,7 @@ calendar): a regional holiday may bring a reminder a day early. Staff mails carr
 identity: number, title, unit and deadline only. Nothing here commits.
 """
 import json
+import re
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from datetime import date, datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from markupsafe import escape
 from sqlalchemy import (
     and_,
     case,
@@ -216,21 +218,16 @@ def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
         recipients[notice_id].append(email)
 
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    mails = _MailRenderer()
     rows = []
     for notice in notices:
         result.notices[notice.kind] += 1
         link = f"{base}/staf/laporan/{notice.public_number}"
-        context = {"notice": notice, "kind": notice.kind.value, "link": link,
-                   "last_day": last_day_before(notice.due_at),
-                   "overdue": notice.kind is N.OVERDUE}
         message = {"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
                    "next_attempt_at": now, "sent_at": None, "last_error": None}
         emails = recipients.get(notice.id, [])
         if emails:
-            with force_locale(MAIL_LOCALE):
-                subject = str(SUBJECTS[notice.kind] % {"number": notice.public_number})
-                text = render_template("emails/deadline_notice.txt", **context)
-                html = render_template("emails/deadline_notice.html", **context)
+            subject, text, html = mails.render(notice, link)
             rows += [dict(message, channel=OutboxChannel.MAIL, institution_id=None,
                           recipient=email, subject=subject[:255], body_text=text,
                           body_html=html) for email in emails]
@@ -243,6 +240,47 @@ def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
             result.webhooks += 1
     if rows:
         db.session.execute(insert(OutboxMessage.__table__), rows)
+
+
+class _MailRenderer:
+    """Renders each kind of notice mail once, with markers where the report's facts go, and
+    fills the markers per notice (escaped in the HTML): a first sweep over many red reports
+    does not run the template engine once per report."""
+
+    FIELDS = ("number", "title", "unit", "due_date", "link")
+    MARK = "\x1e{}\x1e"
+    MARKS = re.compile("\x1e(" + "|".join(FIELDS) + ")\x1e")
+
+    def __init__(self):
+        self._templates: dict[NoticeKind, tuple[str, str, str]] = {}
+        self._dates: dict[date, str] = {}
+
+    def _template(self, kind: NoticeKind) -> tuple[str, str, str]:
+        if kind not in self._templates:
+            marks = {name: self.MARK.format(name) for name in self.FIELDS}
+            context = {"kind": kind.value, "overdue": kind is N.OVERDUE, **marks}
+            with force_locale(MAIL_LOCALE):
+                self._templates[kind] = (
+                    str(SUBJECTS[kind] % {"number": marks["number"]}),
+                    render_template("emails/deadline_notice.txt", **context),
+                    render_template("emails/deadline_notice.html", **context))
+        return self._templates[kind]
+
+    def _date(self, day: date) -> str:
+        if day not in self._dates:
+            with force_locale(MAIL_LOCALE):
+                self._dates[day] = current_app.jinja_env.filters["local_date"](day)
+        return self._dates[day]
+
+    def render(self, notice, link: str) -> tuple[str, str, str]:
+        values = {"number": notice.public_number, "title": notice.title,
+                  "unit": notice.unit_name or "-", "link": link,
+                  "due_date": self._date(last_day_before(notice.due_at))}
+        escaped = {name: str(escape(value)) for name, value in values.items()}
+        subject, text, html = self._template(notice.kind)
+        return (self.MARKS.sub(lambda m: values[m.group(1)], subject),
+                self.MARKS.sub(lambda m: values[m.group(1)], text),
+                self.MARKS.sub(lambda m: escaped[m.group(1)], html))
 
 
 def webhook_payload(notice, link: str) -> str:

@@ -394,4 +394,7 @@ def audit():
                            problem=problem)
 
 
-from portal.staff import supervision  # noqa: E402,F401  (registers /pengawasan)
+from portal.staff import (  # noqa: E402
+    reports,  # noqa: F401  (weekly report routes on this blueprint)
+    supervision,  # noqa: F401  (registers /pengawasan)
+)

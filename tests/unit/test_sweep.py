@@ -379,3 +379,21 @@ def test_webhook_command_sets_a_url_and_a_secret(tree, runner):
     assert cleared.exit_code == 0
     db.session.expire_all()
     assert node(REGENCY_CODE).webhook_url is None
+
+
+def test_mail_bodies_carry_each_reports_facts_escaped_in_html(tree):
+    odd = make_report(OVERDUE, title='Got <script> & "banjir"', unit="TNG-DISHUB")
+    plain = make_report(TOMORROW, title="Lampu mati")
+    db.session.commit()
+    run_sweep(NOW)
+    db.session.commit()
+    odd_mail = next(m for m in outbox() if odd.public_number in m.subject)
+    assert 'Got <script> & "banjir"' in odd_mail.body_text
+    assert "Got &lt;script&gt; &amp; &#34;banjir&#34;" in odd_mail.body_html
+    assert "<script>" not in odd_mail.body_html
+    assert "Dinas Perhubungan" in odd_mail.body_text and "20 Nov 2026" in odd_mail.body_text
+    plain_mail = next(m for m in outbox() if plain.public_number in m.subject)
+    assert "Lampu mati" in plain_mail.body_html and "24 Nov 2026" in plain_mail.body_text
+    assert odd.public_number not in plain_mail.body_text
+    for message in outbox():
+        assert "\x1e" not in message.subject + message.body_text + message.body_html
