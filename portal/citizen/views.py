@@ -1,5 +1,4 @@
 """The citizen's side: choose, file, get the code, track, reply, rate; optional accounts."""
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -56,6 +55,7 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
+from portal.web import add_form_error, local_path
 
 blueprint = Blueprint("citizen", __name__)
 
@@ -66,16 +66,6 @@ MY_REPORTS_PER_PAGE = 20
 
 def _reporter_action_limit() -> str:
     return current_app.config.get("REPORTER_ACTION_LIMIT", "20 per hour")
-
-
-def _local_target(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    target = target or ""
-    parts = urlsplit(target)
-    if (not target.startswith("/") or target.startswith("//") or target.startswith("/\\")
-            or parts.scheme or parts.netloc):
-        return None
-    return target
 
 
 def _signed_in_citizen():
@@ -92,7 +82,7 @@ def home():
 def set_language(lang: str):
     if lang in current_app.config["PORTAL_LANGUAGES"]:
         session[SESSION_KEY] = lang
-    return redirect(_local_target(request.args.get("next")) or url_for("citizen.home"))
+    return redirect(local_path(request.args.get("next")) or url_for("citizen.home"))
 
 
 def _fill_choices(form: ReportForm) -> None:
@@ -160,7 +150,7 @@ def _add_rule_problems(form: ReportForm, now) -> None:
     refused = frozenset(field.name for field in form if field.errors)
     for name, message in draft_problems(_draft_from(form, leave_out=refused), now).items():
         if name not in refused:
-            _add_error(form, name, message)
+            add_form_error(form, name, message)
 
 
 def _not_saved(form: ReportForm):
@@ -169,14 +159,6 @@ def _not_saved(form: ReportForm):
     current_app.logger.exception("a report could not be saved")
     form.form_errors.append(MESSAGES[500][1])
     return _render_form(form), 503
-
-
-def _add_error(form: ReportForm, field: str | None, message) -> None:
-    target = getattr(form, field, None) if field else None
-    if target is None:
-        form.form_errors.append(message)
-    else:
-        target.errors = list(target.errors) + [message]
 
 
 @blueprint.route("/lapor", methods=["GET", "POST"])
@@ -208,7 +190,7 @@ def new_report():
         )
     except DomainError as error:
         db.session.rollback()
-        _add_error(form, error.field, error.message)
+        add_form_error(form, error.field, error.message)
         return _render_form(form), 422
     except SQLAlchemyError:  # file_report has already removed the files it wrote
         return _not_saved(form)
@@ -429,11 +411,11 @@ def register():
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
-        _add_error(form, error.field, error.message)
+        add_form_error(form, error.field, error.message)
         return render_template("citizen/register.html", form=form), 422
     except IntegrityError:  # the same address registered at the same moment
         db.session.rollback()
-        _add_error(form, "email", _l("An account with this e-mail address already exists. "
+        add_form_error(form, "email", _l("An account with this e-mail address already exists. "
                                      "Sign in instead."))
         return render_template("citizen/register.html", form=form), 422
     login_user(user)
@@ -446,7 +428,7 @@ def register():
 @limiter.limit(lambda: current_app.config.get("CITIZEN_LOGIN_LIMIT", "10 per minute"),
                methods=["POST"])
 def login():
-    next_url = _local_target(request.args.get("next"))
+    next_url = local_path(request.args.get("next"))
     if _signed_in_citizen() is not None:
         return redirect(next_url or url_for("citizen.my_reports"))
     form = CitizenLoginForm()

@@ -24,6 +24,7 @@ from portal.staff.admin_forms import (
     TemplateForm,
     UnitForm,
 )
+from portal.web import add_form_error
 
 blueprint = Blueprint("staff_admin", __name__, url_prefix="/staf/kelola")
 
@@ -63,14 +64,6 @@ def _lookup(function, *args):
         _abort_for(error)
 
 
-def _add_error(form, field: str | None, message) -> None:
-    target = getattr(form, field, None) if field else None
-    if target is None or not hasattr(target, "errors"):
-        form.form_errors.append(message)
-    else:
-        target.errors = list(target.errors) + [message]
-
-
 def _attempt(form, operation):
     """Run one domain operation and commit. Returns (result, True) or (None, False) with the
     refusal written onto ``form``."""
@@ -81,7 +74,7 @@ def _attempt(form, operation):
         _abort_for(error)
     except DomainError as error:
         db.session.rollback()
-        _add_error(form, error.field, error.message)
+        add_form_error(form, error.field, error.message)
         return None, False
     except IntegrityError:  # somebody else saved the same code or e-mail a moment ago
         db.session.rollback()
@@ -313,7 +306,7 @@ def _preview(form, institution):
     try:
         body = admin.check_template_body(form.body.data)
     except DomainError as error:
-        _add_error(form, error.field, error.message)
+        add_form_error(form, error.field, error.message)
         return None
     return admin.preview_template(body, institution, now=utcnow())
 

@@ -4,7 +4,6 @@ Views parse the request into plain data, call one domain function, commit once a
 or render the page again with the error next to the field it is about.
 """
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -58,6 +57,7 @@ from portal.staff import labels as staff_labels
 from portal.staff.decorators import staff_required
 from portal.staff.forms import ActionForm, LoginForm, parse_inbox_query
 from portal.storage import AttachmentStore
+from portal.web import add_form_error, local_path
 
 blueprint = Blueprint("staff", __name__)
 
@@ -98,21 +98,10 @@ def staff_globals():
 
 
 # ----------------------------------------------------------------------------- sign-in
-def _safe_next(target: str | None) -> str | None:
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or target.startswith("/\\"):
-        return None
-    if parts.scheme or parts.netloc:
-        return None
-    return target
-
-
 @blueprint.route("/masuk", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def login():
-    next_url = _safe_next(request.args.get("next"))
+    next_url = local_path(request.args.get("next"))
     if current_user.is_authenticated and current_user.is_staff:
         return redirect(next_url or url_for("staff.inbox"))
     form = LoginForm()
@@ -315,14 +304,6 @@ def attachment(number: str, attachment_id: int):
     return response
 
 
-def _add_error(form: ActionForm, field_name: str | None, message) -> None:
-    target = getattr(form, field_name, None) if field_name else None
-    if target is None or field_name == "csrf_token":
-        form.form_errors.append(message)
-    else:
-        target.errors = list(target.errors) + [message]
-
-
 def _stale(number: str, form: ActionForm):
     """Show the report's new state; keep what the officer typed, against the new version."""
     db.session.rollback()
@@ -366,7 +347,7 @@ def act(number: str, action_name: str):
         return render_error(403, error.message)
     except DomainError as error:
         db.session.rollback()
-        _add_error(form, error.field, error.message)
+        add_form_error(form, error.field, error.message)
         return _render_report(_load_report(number), status=422, failed=form)
     flash(_l("Done: %(action)s.", action=staff_labels.ACTION[action]), "success")
     if not can_view(actor, report):
@@ -394,7 +375,7 @@ def audit():
                            problem=problem)
 
 
-from portal.staff import (  # noqa: E402
-    reports,  # noqa: F401  (weekly report routes on this blueprint)
-    supervision,  # noqa: F401  (registers /pengawasan)
+from portal.staff import (
+    reports,  # noqa: E402,F401  (weekly report routes on this blueprint)
+    supervision,  # noqa: E402,F401  (registers /pengawasan)
 )
