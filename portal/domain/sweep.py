@@ -39,6 +39,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -164,29 +165,36 @@ def _overdue_events(now: datetime, token: str) -> int:
 
 
 # ----------------------------------------------------------------------------- 3. messages
-def _recipient_rule():
-    """Who hears of a notice: reminders go to the unit's liaisons and operators (to the
-    institution admins while no unit has it: the verification clock; to the national admins
-    while no institution has it); red escalations to the institution admins and supervisors
-    (the national admins for a report at the national level)."""
-    at_unit = Report.current_unit_id.is_not(None)
-    at_institution = and_(Report.current_unit_id.is_(None),
-                          Report.current_institution_id.is_not(None))
-    national = Report.current_institution_id.is_(None)
+def _recipients(token: str):
+    """Who hears of the new notices, as (notice id, user id) rows: reminders go to the unit's
+    liaisons and operators (to the institution admins while no unit has it: the verification
+    clock; to the national admins while no institution has it); red escalations to the
+    institution admins and supervisors (the national admins for a report at the national
+    level). A UNION ALL of plain equi-joins, so that the database can hash them."""
     reminder = DeadlineNotice.kind != N.OVERDUE
-    return or_(
-        and_(reminder, at_unit, Membership.institution_id == Report.current_unit_id,
-             Membership.role.in_([Role.LIAISON, Role.OPERATOR])),
-        and_(reminder, at_institution,
-             Membership.institution_id == Report.current_institution_id,
-             Membership.role == Role.INSTITUTION_ADMIN),
-        and_(~reminder, Report.current_institution_id.is_not(None),
-             or_(and_(Membership.institution_id == Report.current_institution_id,
-                      Membership.role.in_([Role.INSTITUTION_ADMIN, Role.SUPERVISOR])),
-                 and_(Membership.institution_id == Report.current_unit_id,
-                      Membership.role == Role.SUPERVISOR))),
-        and_(national, Membership.role == Role.NATIONAL_ADMIN),
-    )
+
+    def notices_to(node, roles, *where):
+        return (select(DeadlineNotice.id.label("notice_id"),
+                       Membership.user_id.label("user_id"))
+                .join(Report, Report.id == DeadlineNotice.report_id)
+                .join(Membership, and_(Membership.institution_id == node,
+                                       Membership.role.in_(roles)))
+                .where(_new_notices(token), *where))
+
+    national = (select(DeadlineNotice.id.label("notice_id"),
+                       Membership.user_id.label("user_id"))
+                .join(Report, Report.id == DeadlineNotice.report_id)
+                .join(Membership, Membership.role == Role.NATIONAL_ADMIN)
+                .where(_new_notices(token), Report.current_institution_id.is_(None)))
+    return union_all(
+        notices_to(Report.current_unit_id, [Role.LIAISON, Role.OPERATOR], reminder),
+        notices_to(Report.current_institution_id, [Role.INSTITUTION_ADMIN], reminder,
+                   Report.current_unit_id.is_(None)),
+        notices_to(Report.current_institution_id, [Role.INSTITUTION_ADMIN, Role.SUPERVISOR],
+                   ~reminder),
+        notices_to(Report.current_unit_id, [Role.SUPERVISOR], ~reminder),
+        national,
+    ).subquery()
 
 
 def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
@@ -207,13 +215,12 @@ def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
     if not notices:
         return
     recipients: dict[int, list[str]] = defaultdict(list)
+    who = _recipients(token)
     for notice_id, email in db.session.execute(
-        select(DeadlineNotice.id, User.email).distinct()
-        .join(Report, Report.id == DeadlineNotice.report_id)
-        .join(Membership, _recipient_rule())
-        .join(User, User.id == Membership.user_id)
-        .where(_new_notices(token), User.is_staff == true(), User.is_active_account == true())
-        .order_by(DeadlineNotice.id, User.email)
+        select(who.c.notice_id, User.email).distinct()
+        .join(User, User.id == who.c.user_id)
+        .where(User.is_staff == true(), User.is_active_account == true())
+        .order_by(who.c.notice_id, User.email)
     ):
         recipients[notice_id].append(email)
 
