@@ -29,13 +29,21 @@ POLICY_LABELS = {
 }
 
 
+class _DaysRange(NumberRange):
+    """The range, checked only for a number (text that is no number already has its error)."""
+
+    def __call__(self, form, field):
+        if field.data is not None:
+            super().__call__(form, field)
+
+
 def _days_field(name: str) -> IntegerField:
     lowest = 0 if name == "information_extension_days" else 1
     return IntegerField(POLICY_LABELS[name], validators=[
         InputRequired(message=_l("Give a number of working days.")),
-        NumberRange(min=lowest, max=MAX_POLICY_DAYS,
-                    message=_l("Give a number of working days from %(low)s to %(high)s.",
-                               low=lowest, high=MAX_POLICY_DAYS))])
+        _DaysRange(min=lowest, max=MAX_POLICY_DAYS,
+                   message=_l("Give a number of working days from %(low)s to %(high)s.",
+                              low=lowest, high=MAX_POLICY_DAYS))])
 
 
 class PolicyForm(PortalForm):

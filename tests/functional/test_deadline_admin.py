@@ -155,7 +155,9 @@ def test_bad_numbers_are_refused_next_to_the_field_and_kept(frozen, value, messa
                                            "follow_up_days": "8"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert message in field_error(html, "verification_days")
+    error = field_error(html, "verification_days")
+    assert message in error
+    assert error.count("Give a number") + error.count("Not a valid") == 1  # one message each
     assert input_value(html, "verification_days") == value  # what was typed stays
     assert input_value(html, "follow_up_days") == "8"
     assert db.session.scalar(select(DeadlinePolicy)) is None  # nothing saved
