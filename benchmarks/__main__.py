@@ -13,7 +13,10 @@ Each figure is the median of ``--runs`` runs with a fresh ``now``; the cluster i
 end, also on error. Prints a Markdown table for docs/PERFORMANCE.md.
 """
 import argparse
+import cProfile
+import io
 import os
+import pstats
 import platform
 import statistics
 import sys
@@ -68,7 +71,36 @@ def statement_log(engine, sink: list):
         event.remove(engine, "after_cursor_execute", after)
 
 
-def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool) -> dict:
+def _written(db) -> dict:
+    """What the sweep has written so far: rows per table."""
+    from sqlalchemy import text
+
+    found = {}
+    for table, where in (("deadline_notice", ""), ("outbox_message", ""),
+                         ("report_event", " WHERE kind IN ('overdue', 'completed')")):
+        try:
+            found[table] = db.session.execute(text(f"SELECT count(*) FROM {table}{where}")).scalar()
+        except Exception:  # a table the sweep does not have (yet)
+            db.session.rollback()
+    return found
+
+
+def _explain(db, log: list, what: str, top: int = 3) -> None:
+    """EXPLAIN ANALYZE the slowest statements of ``log`` (each rolled back)."""
+    print(f"  slowest statements of {what} ({len(log)} in all), EXPLAIN ANALYZE (rolled back):")
+    for seconds, statement, params in sorted(log, key=lambda e: e[0], reverse=True)[:top]:
+        print(f"    -- {seconds:.3f} s: {' '.join(statement.split())[:400]}")
+        if not isinstance(params, dict):
+            print("    (executemany: not explained)")
+            continue
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + statement, params).scalars().all()
+        db.session.rollback()
+        print("\n".join(f"    {line}" for line in plan), flush=True)
+
+
+def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool,
+               profile: bool = False) -> dict:
     import psycopg
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -100,6 +132,11 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool) -> d
 
         started = time.perf_counter()
         with psycopg.connect(server.conninfo(name)) as conn:
+            # Institutions with a chat webhook get a webhook message per notice too.
+            if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_name = "
+                            "'institution' AND column_name = 'webhook_url'").fetchone():
+                conn.execute("UPDATE institution SET webhook_url = 'http://127.0.0.1:9/hook' "
+                             "WHERE kind = 'institution'")
             result["mix"] = load_reports(conn, n, now=utcnow(), institution_id=institution.id,
                                          unit_ids=unit_ids, categories=categories)
             conn.commit()
@@ -132,18 +169,22 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool) -> d
         from benchmarks.load import _Calendar
 
         day = _Calendar(jakarta_date(utcnow())).working_day(1)
-        times, moved = [], 0
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            change = deadlines.add_holiday(day, "Benchmark", institution=None, actor=None,
-                                           now=utcnow())
-            times.append(time.perf_counter() - t0)
+        times, moved, holiday_log = [], 0, []
+        for i in range(runs):
+            with statement_log(db.engine, holiday_log if i == 0 else []):
+                t0 = time.perf_counter()
+                change = deadlines.add_holiday(day, "Benchmark", institution=None, actor=None,
+                                               now=utcnow())
+                times.append(time.perf_counter() - t0)
             moved = change.recomputed
             db.session.rollback()
         result["holiday_s"] = _median(times)
         result["holiday_moved"] = moved
         print(f"  holiday on {day}: moved {moved:,} deadlines, median {result['holiday_s']:.2f} s"
-              f" ({[round(t, 2) for t in times]})", flush=True)
+              f" ({[round(t, 2) for t in times]}); {len(holiday_log)} statements, "
+              f"{sum(e[0] for e in holiday_log):.2f} s in SQL", flush=True)
+        if explain:
+            _explain(db, holiday_log, "the holiday recompute")
 
         # -- the sweep
         try:
@@ -153,31 +194,49 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, explain: bool) -> d
             print("  sweep: portal.domain.sweep.run_sweep does not exist yet", flush=True)
         if run_sweep is not None:
             log: list = []
+            last_log: list = []
             first = None
             repeat = []
             for i in range(runs + 1):
                 now = utcnow()
-                sink = log if (explain and i == 0) else []
+                sink = log if i == 0 else []
+                profiler = cProfile.Profile() if (profile and i == 0) else None
                 with statement_log(db.engine, sink):
                     t0 = time.perf_counter()
-                    outcome = run_sweep(now)
+                    if profiler is not None:
+                        profiler.enable()
+                    run_sweep(now)
                     db.session.commit()
+                    if profiler is not None:
+                        profiler.disable()
                     elapsed = time.perf_counter() - t0
+                last_log = sink
+                if profiler is not None:
+                    out = io.StringIO()
+                    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+                    print("  profile of the first sweep (cumulative):")
+                    print(out.getvalue())
+                if i == 0:
+                    result["sweep_first_sql_s"] = sum(seconds for seconds, _, _ in sink)
                 if i == 0:
                     first = elapsed
-                    result["sweep_outcome"] = outcome
+                    result["sweep_outcome"] = _written(db)
                 else:
                     repeat.append(elapsed)
             result["sweep_first_s"] = first
             result["sweep_repeat_s"] = _median(repeat)
             result["sweep_repeat_all"] = repeat
-            print(f"  sweep: first {first:.2f} s ({outcome}), repeat median "
+            print(f"  sweep: first {first:.2f} s (wrote {result['sweep_outcome']}), repeat median "
                   f"{result['sweep_repeat_s']:.2f} s ({[round(t, 2) for t in repeat]})",
                   flush=True)
+            result["sweep_repeat_sql_s"] = sum(seconds for seconds, _, _ in last_log)
+            print(f"  time in SQL: first run {result['sweep_first_sql_s']:.2f} s, last repeat "
+                  f"{result['sweep_repeat_sql_s']:.2f} s", flush=True)
             if explain:
                 print("  slowest statements of the first sweep:")
                 for seconds, statement, _ in sorted(log, key=lambda e: e[0], reverse=True)[:8]:
                     print(f"    {seconds:8.3f} s  {' '.join(statement.split())[:300]}")
+                _explain(db, last_log, "the last repeat run of the sweep")
         db.session.remove()
         db.engine.dispose()
     return result
@@ -190,7 +249,9 @@ def main(argv=None) -> int:
                         help="open reports to load (repeatable; default 100000 and 1000000)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (median)")
     parser.add_argument("--explain", action="store_true",
-                        help="list the slowest SQL statements of the first sweep")
+                        help="list the slowest SQL statements of the sweep, EXPLAIN ANALYZE them")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the first sweep in Python (cProfile)")
     args = parser.parse_args(argv)
     sizes = args.reports or [100_000, 1_000_000]
 
@@ -205,7 +266,7 @@ def main(argv=None) -> int:
         print(f"PostgreSQL {version} at {server.root}; {machine()}", flush=True)
         for n in sizes:
             print(f"{n:,} open reports:", flush=True)
-            results.append(bench_size(server, n, args.runs, args.explain))
+            results.append(bench_size(server, n, args.runs, args.explain, args.profile))
     finally:
         server.stop()
 
@@ -221,7 +282,8 @@ def main(argv=None) -> int:
           "(median) | holiday recompute (median) | deadlines moved | per-unit counts (median) |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['n']:,} | {fmt(r['load_s'], 0)} s | {fmt(r.get('sweep_first_s'))} s | "
+        print(f"| {r['n']:,} | {fmt(r['load_s'], 0)} s | {fmt(r.get('sweep_first_s'))} s "
+              f"(SQL {fmt(r.get('sweep_first_sql_s'))} s) | "
               f"{fmt(r.get('sweep_repeat_s'))} s | {fmt(r['holiday_s'])} s | "
               f"{r['holiday_moved']:,} | {fmt(r['counts_s'], 3)} s |")
     slow = [r for r in results if (r.get("sweep_repeat_s") or 0) > GOAL_SECONDS

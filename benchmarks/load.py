@@ -21,12 +21,15 @@ from portal.domain.calendar import (
 
 # Share of reports per clock state at load time.
 MIX = (("red", 0.10), ("today", 0.04), ("next", 0.04), ("green", 0.82))
+# Answered reports (no clock) loaded besides the N open ones, in per cent of N.
+ANSWERED_SHARE = 5
 
 REPORT_COLUMNS = (
     "id", "public_number", "tracking_code_hash", "kind", "title", "body", "category_id",
     "channel", "is_anonymous", "is_confidential", "status", "current_institution_id",
     "current_unit_id", "due_at", "deadline_kind", "clock_started_at", "clock_days",
     "clock_added_days", "deadline_extended", "created_at", "updated_at", "version",
+    "answered_at",
 )
 EVENT_COLUMNS = (
     "report_id", "kind", "visible_to_reporter", "status_after", "target_institution_id",
@@ -136,12 +139,30 @@ def load_reports(conn, n: int, *, now: datetime, institution_id: int, unit_ids: 
                     report_kind, f"Laporan uji beban {rid}", "Isi laporan uji beban.",
                     category_id, "web", rng.random() < 0.3, False, status, institution_id,
                     unit, _ts(due), kind, _ts(started), days, 0, False, _ts(created),
-                    _ts(started), 1,
+                    _ts(started), 1, None,
                 ))
                 events.append((rid, "submitted", True, "submitted", None, None, _ts(created)))
                 if unit is not None:
                     events.append((rid, "dispositioned", False, "dispositioned", unit, _ts(due),
                                    _ts(started)))
+            # Answered reports waiting for the reporter (no staff clock): the sweep completes
+            # those left without a reply for the policy's working days.
+            answered = n * ANSWERED_SHARE // 100
+            for j in range(answered):
+                rid = start_id + n + j
+                answered_at = now - timedelta(days=rng.uniform(0, 30))
+                created = answered_at - timedelta(days=rng.uniform(1, 20))
+                category_id, _ = categories[rng.randrange(len(categories))]
+                copy.write_row((
+                    rid, f"BENCH-{rid:08d}", hashlib.sha256(b"bench%d" % rid).digest(),
+                    "complaint", f"Laporan uji beban {rid}", "Isi laporan uji beban.",
+                    category_id, "web", False, False, "answered", institution_id,
+                    unit_ids[rng.randrange(len(unit_ids))], None, None, None, None, 0, False,
+                    _ts(created), _ts(answered_at), 1, _ts(answered_at),
+                ))
+                events.append((rid, "submitted", True, "submitted", None, None, _ts(created)))
+                events.append((rid, "answered", True, "answered", None, None, _ts(answered_at)))
+            counts["answered"] = answered
         with cur.copy(f"COPY report_event ({', '.join(EVENT_COLUMNS)}) FROM STDIN") as copy:
             for row in events:
                 copy.write_row(row)
