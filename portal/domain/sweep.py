@@ -94,7 +94,6 @@ class SweepResult:
     webhooks: int = 0
     overdue_events: int = 0
     completed: int = 0
-    statements: int = 0  # filled in by callers that count them (tests, the command)
 
     def summary(self) -> str:
         return (f"reminders before {self.notices[N.BEFORE]}, on the day {self.notices[N.DAY]}, "
@@ -116,6 +115,7 @@ def _at(instant: datetime):
 
 
 def run_sweep(now: datetime) -> SweepResult:
+    """One sweep at ``now``: what it recorded and queued. Flushes, never commits."""
     result = SweepResult()
     token = uuid.uuid4().hex
     _record_notices(now, token)

@@ -178,3 +178,16 @@ def test_the_navigation_shows_the_dashboard_only_to_supervising_roles(world, cli
     client.post("/staf/keluar", data={"csrf_token": csrf_token(client, "/staf/")})
     sign_in(client, SUPERVISOR)
     assert "/staf/pengawasan" in client.get("/staf/").get_data(as_text=True)
+
+
+def test_the_red_event_is_in_the_staff_history(world, client):
+    from portal.domain.sweep import run_sweep
+
+    run_sweep(NOW)
+    db.session.commit()
+    with freeze_time(NOW):
+        sign_in(client, SUPERVISOR)
+        page = client.get(f"/staf/laporan/{world['red_friday'].public_number}")
+    text = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200
+    assert "Melewati batas waktu: dalam pengawasan" in text
