@@ -138,8 +138,9 @@ def offline_units(institution: Institution, *, now: datetime,
 def alert_subject(unit: Institution) -> str:
     """The alert mail's subject, in the mail language: also the episode's memory."""
     with force_locale(MAIL_LOCALE):
-        return gettext("[LAPOR!] Unit offline: %(unit)s (%(code)s)", unit=unit.name,
-                       code=unit.code)
+        subject = gettext("[LAPOR!] Unit offline: %(unit)s (%(code)s)", unit=unit.name,
+                          code=unit.code)
+    return subject[:255]  # the column's length: the stored subject is compared as it is
 
 
 def institution_admins(institution: Institution) -> list[User]:

@@ -8,7 +8,9 @@ Figures (a report counts for the unit it is at now, ``Report.current_unit_id``):
   (a report dispositioned twice in the week counts once);
 * open at the end of the week: created before the week's end, not completed before it and not
   archived before it;
-* red at the end of the week: open at the end of the week with ``due_at`` before the week's end;
+* red at the end of the week: open at the end of the week with ``due_at`` before the week's end
+  (the deadline as stored now: a clock that moved since, by a disposition or a pause, counts
+  with its new deadline);
 * median time to first response (hours): over the reports first responded to in the week,
   ``first_response_at - created_at``;
 * follow-up rate (%): of the reports received in the week, the share that had a first response
@@ -285,11 +287,19 @@ def table(report: WeeklyReport, *, locale: str = "id") -> list[list]:
     return lines
 
 
+def _inert(value):
+    """A text a spreadsheet would run as a formula (a unit or category named "=..." by an
+    admin) is given a leading apostrophe; numbers and None pass unchanged."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def to_csv(report: WeeklyReport, *, locale: str = "id") -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     for line in table(report, locale=locale):
-        writer.writerow(["" if value is None else value for value in line])
+        writer.writerow(["" if value is None else _inert(value) for value in line])
     return out.getvalue()
 
 
@@ -301,7 +311,7 @@ def to_xlsx(report: WeeklyReport, *, locale: str = "id") -> bytes:
     sheet = book.active
     sheet.title = report.week.code
     for line in table(report, locale=locale):
-        sheet.append(line)
+        sheet.append([_inert(value) for value in line])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for cell in sheet[sheet.max_row]:
@@ -353,7 +363,7 @@ def mail_weekly_reports(week: Week, *, now: datetime,
         with force_locale(MAIL_LOCALE):
             lines = table(report, locale=MAIL_LOCALE)
             subject = str(_l("[LAPOR!] Weekly report %(week)s: %(institution)s",
-                             week=week.code, institution=inst.name))
+                             week=week.code, institution=inst.name))[:255]
         for user in recipients:
             queue_mail(recipient=user.email, subject=subject, template="weekly_report", now=now,
                        recipient_user=user, report=report, lines=lines)

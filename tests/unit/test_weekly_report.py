@@ -209,6 +209,19 @@ def test_csv_and_xlsx_hold_the_same_figures(demo):
     assert [str(v) for v in cells[0]] == lines[0]
 
 
+def test_exports_do_not_turn_names_into_formulas(demo):
+    build_week()
+    node("TNG-DINKES").name = '=HYPERLINK("http://evil.example","x")'
+    db.session.commit()
+    report = weekly_report(node("KAB-TANGERANG"), W47, now=MONDAY_AFTER)
+    lines = list(csv.reader(io.StringIO(to_csv(report))))
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in [line[0] for line in lines]
+    sheet = load_workbook(io.BytesIO(to_xlsx(report))).active
+    names = [row[0].value for row in sheet.iter_rows()]
+    assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
+    assert all(row[0].data_type != "f" for row in sheet.iter_rows())
+
+
 def test_export_writes_an_audit_row_with_the_institution(demo):
     build_week()
     institution = node("KAB-TANGERANG")
