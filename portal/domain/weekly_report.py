@@ -124,9 +124,13 @@ def may_read_weekly_report(user: User | None, institution: Institution) -> bool:
 
 def readable_institutions(user: User) -> list[Institution]:
     """The institutions whose weekly report the user may read, by name."""
-    institutions = db.session.scalars(select(Institution).where(
-        Institution.kind == InstitutionKind.INSTITUTION).order_by(Institution.name))
-    return [inst for inst in institutions if may_read_weekly_report(user, inst)]
+    if user is None or not user.is_staff or not user.is_active:
+        return []
+    query = select(Institution).where(Institution.kind == InstitutionKind.INSTITUTION)
+    if Role.NATIONAL_ADMIN not in {m.role for m in user.memberships}:
+        nodes = nodes_for(user, Role.INSTITUTION_ADMIN) | nodes_for(user, Role.SUPERVISOR)
+        query = query.where(Institution.id.in_(nodes))
+    return list(db.session.scalars(query.order_by(Institution.name, Institution.id)))
 
 
 # ----------------------------------------------------------------------------- the figures

@@ -334,3 +334,19 @@ def test_reports_commands(demo, runner):
     first = runner.invoke(args=["reports", "offline-check"])
     assert first.exit_code == 0 and "TNG-DISDUKCAPIL" in first.output
     assert "offline units alerted: none" in runner.invoke(args=["reports", "offline-check"]).output
+
+
+def test_who_may_read_which_institution(demo):
+    from portal.domain.weekly_report import may_read_weekly_report, readable_institutions
+
+    build_week()
+    tangerang, other = node("KAB-TANGERANG"), node("KAB-LAIN")
+    for email, expected in [("admin.nasional@lapor.example.id", ["KAB-LAIN", "KAB-TANGERANG"]),
+                            ("admin@tangerangkab.example.id", ["KAB-TANGERANG"]),
+                            ("inspektorat@tangerangkab.example.id", ["KAB-TANGERANG"]),
+                            ("penghubung.disdukcapil@tangerangkab.example.id", []),
+                            ("operator.disdukcapil@tangerangkab.example.id", [])]:
+        staff = user(email)
+        assert sorted(i.code for i in readable_institutions(staff)) == expected, email
+        assert may_read_weekly_report(staff, tangerang) is ("KAB-TANGERANG" in expected)
+        assert may_read_weekly_report(staff, other) is ("KAB-LAIN" in expected)
