@@ -356,6 +356,9 @@ def _routes(ids):
              f"/staf/kelola/petugas/{member}/aktifkan", "/staf/kelola/kategori/baru",
              f"/staf/kelola/kategori/{category}", "/staf/kelola/templat/baru",
              f"/staf/kelola/templat/{template}", f"/staf/kelola/templat/{template}/hapus"]
+    scope = f"/staf/kelola/tenggat/{ids['institution']}"
+    gets += ["/staf/kelola/tenggat", scope]
+    posts += [scope, f"{scope}/libur", f"{scope}/libur/1/hapus"]
     return gets, posts
 
 
@@ -368,7 +371,7 @@ def test_only_administrators_get_in(demo, client, visitor):
     ids = {"unit": node("TNG-DISHUB").id, "user": operator.id,
            "membership": operator.memberships[0].id,
            "category": db.session.scalar(select(Category.id).where(Category.code == "LAINNYA")),
-           "template": template.id}
+           "template": template.id, "institution": node("KAB-TANGERANG").id}
     gets, posts = _routes(ids)
     every = sum(len(rule.methods & {"GET", "POST"})
                 for rule in client.application.url_map.iter_rules()
