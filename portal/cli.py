@@ -83,9 +83,13 @@ def outbox_work(interval: float, sweep_interval: float) -> None:
 
 
 def _sweep_once():
+    """One round of the deadline sweep, then the offline-unit check (one alert per episode)."""
+    from portal.domain.offline import alert_offline_units
     from portal.domain.sweep import run_sweep
 
-    result = run_sweep(utcnow())
+    now = utcnow()
+    result = run_sweep(now)
+    alert_offline_units(now)
     db.session.commit()
     return result
 
