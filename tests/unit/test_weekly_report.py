@@ -350,3 +350,22 @@ def test_who_may_read_which_institution(demo):
         assert sorted(i.code for i in readable_institutions(staff)) == expected, email
         assert may_read_weekly_report(staff, tangerang) is ("KAB-TANGERANG" in expected)
         assert may_read_weekly_report(staff, other) is ("KAB-LAIN" in expected)
+
+
+def test_the_sweep_command_also_alerts_offline_units(demo, runner):
+    from freezegun import freeze_time
+
+    d = node("TNG-DISDUKCAPIL")
+    make_report(utc(2026, 11, 19, 3), unit=d, due_at=utc(2026, 11, 26, 17))
+    for email in ("penghubung.disdukcapil@tangerangkab.example.id",
+                  "operator.disdukcapil@tangerangkab.example.id"):
+        user(email).last_seen_at = utc(2026, 11, 19, 3)
+    db.session.commit()
+    with freeze_time(utc(2026, 11, 23, 4)):
+        assert runner.invoke(args=["deadlines", "sweep"]).exit_code == 0
+        assert runner.invoke(args=["deadlines", "sweep"]).exit_code == 0
+    db.session.expire_all()
+    alerts = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.recipient == "admin@tangerangkab.example.id",
+        OutboxMessage.body_text.contains("Dinas Kependudukan dan Pencatatan Sipil"))).all()
+    assert len(alerts) == 1  # one alert for the episode, however often the sweep runs
