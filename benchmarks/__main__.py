@@ -289,8 +289,8 @@ def main(argv=None) -> int:
     slow = [r for r in results if (r.get("sweep_repeat_s") or 0) > GOAL_SECONDS
             or (r.get("sweep_first_s") or 0) > GOAL_SECONDS]
     if slow:
-        print(f"\nGoal missed (sweep over {GOAL_SECONDS:.0f} s) at: "
-              ', '.join(format(r['n'], ',') for r in slow))
+        sizes_missed = ", ".join(format(r["n"], ",") for r in slow)
+        print(f"\nGoal missed (a sweep over {GOAL_SECONDS:.0f} s) at: {sizes_missed}")
     return 0
 
 
