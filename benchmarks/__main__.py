@@ -1,16 +1,17 @@
-"""python -m benchmarks [--reports N ...] [--runs 5] [--explain]
+"""python -m benchmarks [--reports N ...] [--runs 5] [--explain] [--profile]
 
 For each N: a fresh database in a throw-away PostgreSQL 15 cluster, migrated to head, the demo
 data, N open reports loaded with COPY, VACUUM ANALYZE; then the wall-clock time of
 
 * the deadline sweep (``portal.domain.sweep.run_sweep(now)``, when it exists): the first run
   (everything that is due is new) and the repeat runs (the steady state: nothing new is due);
-* the holiday recompute: ``add_holiday`` on the next working day, a day inside most open
-  clocks (rolled back after each run);
+* the holiday recompute: ``add_holiday`` on the next working day, a day inside about a third
+  of the open clocks (rolled back after each run);
 * the per-unit open / yellow / red counts.
 
-Each figure is the median of ``--runs`` runs with a fresh ``now``; the cluster is stopped at the
-end, also on error. Prints a Markdown table for docs/PERFORMANCE.md.
+Each figure but the sweep's first run is the median of ``--runs`` runs, each with a fresh
+``now``; the cluster is stopped at the end, also on error. Prints a Markdown table for
+docs/PERFORMANCE.md.
 """
 import argparse
 import cProfile
