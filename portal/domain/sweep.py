@@ -10,9 +10,10 @@ only grow with the number of distinct auto-completion policies):
    (report, kind, deadline) with ON CONFLICT DO NOTHING makes the sweep idempotent: a notice
    already recorded is not recorded (nor sent) again, and the rows of this run carry its token;
 2. one INSERT ... SELECT writes the internal "overdue" event of each report that just turned red;
-3. one SELECT reads the new notices, one SELECT their recipients, and one bulk INSERT queues
-   their mail and webhook messages (the mail is rendered once per notice, in Python: bounded
-   by the new notices, not by the table);
+3. one SELECT counts the new notices per kind; one windowed SELECT lists them per recipient
+   and kind, one per institution and kind (the first DIGEST_LIMIT of each, with the total),
+   and one bulk INSERT queues one digest mail per (recipient, kind) and one digest webhook
+   per (institution, kind): the outbox rows grow with the recipients, not the reports;
 4. per auto-completion policy, one INSERT ... SELECT of COMPLETED events and one UPDATE.
 
 Regional days off are not looked at here (yellow and the completion cutoff use the national
@@ -20,7 +21,6 @@ calendar): a regional holiday may bring a reminder a day early. Staff mails carr
 identity: number, title, unit and deadline only. Nothing here commits.
 """
 import json
-import re
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -28,11 +28,11 @@ from datetime import date, datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from markupsafe import escape
 from sqlalchemy import (
     and_,
     case,
     false,
+    func,
     insert,
     literal,
     null,
@@ -81,10 +81,11 @@ N = NoticeKind
 CLOSED = (S.COMPLETED.value, S.ARCHIVED.value)
 
 SUBJECTS = {
-    N.BEFORE: _l("Reminder: report %(number)s is due tomorrow"),
-    N.DAY: _l("Reminder: report %(number)s is due today"),
-    N.OVERDUE: _l("Overdue: report %(number)s has passed its deadline"),
+    N.BEFORE: _l("Reminder: %(count)s report(s) due at the end of the next working day"),
+    N.DAY: _l("Reminder: %(count)s report(s) due today"),
+    N.OVERDUE: _l("Overdue: %(count)s report(s) passed their deadline"),
 }
+DIGEST_LIMIT = 50  # reports listed in one digest; the rest are counted
 
 
 @dataclass
@@ -197,81 +198,105 @@ def _recipients(token: str):
     ).subquery()
 
 
-def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
+def _digest_rows(keys):
+    """The columns of a digest query: each notice's report facts, its position in its digest
+    (``keys`` and kind; by deadline, then number) and the digest's size, as window functions,
+    so that the database groups and caps the digests; and the unit alias to outer-join."""
     unit = aliased(Institution)
-    institution = aliased(Institution)
-    notices = db.session.execute(
-        select(DeadlineNotice.id, DeadlineNotice.kind, DeadlineNotice.due_at,
-               Report.public_number, Report.title, Report.deadline_kind,
-               Report.current_institution_id, unit.name.label("unit_name"),
-               institution.name.label("institution_name"),
-               institution.webhook_url)
+    partition = list(keys)
+    return (
+        [DeadlineNotice.kind.label("kind"), DeadlineNotice.due_at.label("due_at"),
+         Report.public_number.label("public_number"), Report.title.label("title"),
+         Report.deadline_kind.label("deadline_kind"), unit.name.label("unit_name"),
+         func.row_number().over(partition_by=[*partition, DeadlineNotice.kind],
+                                order_by=[DeadlineNotice.due_at, Report.public_number])
+         .label("position"),
+         func.count().over(partition_by=[*partition, DeadlineNotice.kind]).label("total")],
+        unit,
+    )
+
+
+def _queue_messages(now: datetime, token: str, result: SweepResult) -> None:
+    """One digest mail per (recipient, kind of notice) and one digest webhook per
+    (institution, kind) over this sweep's new notices: the outbox rows grow with the
+    recipients, not with the reports."""
+    for kind, count in db.session.execute(
+            select(DeadlineNotice.kind, func.count()).where(_new_notices(token))
+            .group_by(DeadlineNotice.kind)):
+        result.notices[kind] += count
+    if not result.notices:
+        return
+
+    who = _recipients(token)
+    pairs = (select(User.email.label("email"), who.c.notice_id.label("notice_id")).distinct()
+             .join(User, User.id == who.c.user_id)
+             .where(User.is_staff == true(), User.is_active_account == true())).subquery()
+    columns, unit = _digest_rows([pairs.c.email])
+    ranked = (
+        select(pairs.c.email.label("key"), *columns)
+        .select_from(pairs)
+        .join(DeadlineNotice, DeadlineNotice.id == pairs.c.notice_id)
         .join(Report, Report.id == DeadlineNotice.report_id)
         .outerjoin(unit, unit.id == Report.current_unit_id)
-        .outerjoin(institution, institution.id == Report.current_institution_id)
-        .where(_new_notices(token))
-        .order_by(DeadlineNotice.id)
-    ).all()
-    if not notices:
-        return
-    recipients: dict[int, list[str]] = defaultdict(list)
-    who = _recipients(token)
-    for notice_id, email in db.session.execute(
-        select(who.c.notice_id, User.email).distinct()
-        .join(User, User.id == who.c.user_id)
-        .where(User.is_staff == true(), User.is_active_account == true())
-        .order_by(who.c.notice_id, User.email)
-    ):
-        recipients[notice_id].append(email)
+    ).subquery()
+    mail_rows = db.session.execute(
+        select(ranked).where(ranked.c.position <= DIGEST_LIMIT)
+        .order_by(ranked.c.key, ranked.c.kind, ranked.c.position)).all()
+
+    institution = aliased(Institution)
+    columns, unit = _digest_rows([Report.current_institution_id])
+    ranked = (
+        select(Report.current_institution_id.label("key"),
+               institution.name.label("institution_name"), *columns)
+        .select_from(DeadlineNotice)
+        .join(Report, Report.id == DeadlineNotice.report_id)
+        .join(institution, institution.id == Report.current_institution_id)
+        .outerjoin(unit, unit.id == Report.current_unit_id)
+        .where(_new_notices(token), institution.webhook_url.is_not(None))
+    ).subquery()
+    hook_rows = db.session.execute(
+        select(ranked).where(ranked.c.position <= DIGEST_LIMIT)
+        .order_by(ranked.c.key, ranked.c.kind, ranked.c.position)).all()
 
     base = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    mails = _MailRenderer()
+    message = {"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
+               "next_attempt_at": now, "sent_at": None, "last_error": None}
     rows = []
-    for notice in notices:
-        result.notices[notice.kind] += 1
-        link = f"{base}/staf/laporan/{notice.public_number}"
-        message = {"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
-                   "next_attempt_at": now, "sent_at": None, "last_error": None}
-        emails = recipients.get(notice.id, [])
-        if emails:
-            subject, text, html = mails.render(notice, link)
-            rows += [dict(message, channel=OutboxChannel.MAIL, institution_id=None,
-                          recipient=email, subject=subject[:255], body_text=text,
-                          body_html=html) for email in emails]
-            result.mails += len(emails)
-        if notice.webhook_url and notice.current_institution_id is not None:
-            rows.append(dict(message, channel=OutboxChannel.WEBHOOK,
-                             institution_id=notice.current_institution_id, recipient=None,
-                             subject=f"deadline.{notice.kind.value}",
-                             body_text=webhook_payload(notice, link), body_html=None))
-            result.webhooks += 1
+    mails = _DigestRenderer(base)
+    for (email, kind), items in _grouped(mail_rows).items():
+        subject, text, html = mails.render(kind, items)
+        rows.append(dict(message, channel=OutboxChannel.MAIL, institution_id=None,
+                         recipient=email, subject=subject[:255], body_text=text,
+                         body_html=html))
+        result.mails += 1
+    for (institution_id, kind), items in _grouped(hook_rows).items():
+        rows.append(dict(message, channel=OutboxChannel.WEBHOOK,
+                         institution_id=institution_id, recipient=None,
+                         subject=f"deadline.{kind.value}",
+                         body_text=webhook_payload(kind, items, base), body_html=None))
+        result.webhooks += 1
     if rows:
         db.session.execute(insert(OutboxMessage.__table__), rows)
 
 
-class _MailRenderer:
-    """Renders each kind of notice mail once, with markers where the report's facts go, and
-    fills the markers per notice (escaped in the HTML): a first sweep over many red reports
-    does not run the template engine once per report."""
+def _grouped(rows) -> dict:
+    groups: dict = defaultdict(list)
+    for row in rows:
+        groups[(row.key, row.kind)].append(row)
+    return groups
 
-    FIELDS = ("number", "title", "unit", "due_date", "link")
-    MARK = "\x1e{}\x1e"
-    MARKS = re.compile("\x1e(" + "|".join(FIELDS) + ")\x1e")
 
-    def __init__(self):
-        self._templates: dict[NoticeKind, tuple[str, str, str]] = {}
+def _link(base: str, number: str) -> str:
+    return f"{base}/staf/laporan/{number}"
+
+
+class _DigestRenderer:
+    """Renders each digest mail once per distinct list (the staff of one unit share theirs)."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self._done: dict[tuple, tuple[str, str, str]] = {}
         self._dates: dict[date, str] = {}
-
-    def _template(self, kind: NoticeKind) -> tuple[str, str, str]:
-        if kind not in self._templates:
-            marks = {name: self.MARK.format(name) for name in self.FIELDS}
-            context = {"kind": kind.value, "overdue": kind is N.OVERDUE, **marks}
-            with force_locale(MAIL_LOCALE):
-                self._templates[kind] = (
-                    str(SUBJECTS[kind] % {"number": marks["number"]}),
-                    render_template("emails/deadline_notice.txt", **context),
-                    render_template("emails/deadline_notice.html", **context))
-        return self._templates[kind]
 
     def _date(self, day: date) -> str:
         if day not in self._dates:
@@ -279,30 +304,44 @@ class _MailRenderer:
                 self._dates[day] = current_app.jinja_env.filters["local_date"](day)
         return self._dates[day]
 
-    def render(self, notice, link: str) -> tuple[str, str, str]:
-        values = {"number": notice.public_number, "title": notice.title,
-                  "unit": notice.unit_name or "-", "link": link,
-                  "due_date": self._date(last_day_before(notice.due_at))}
-        escaped = {name: str(escape(value)) for name, value in values.items()}
-        subject, text, html = self._template(notice.kind)
-        return (self.MARKS.sub(lambda m: values[m.group(1)], subject),
-                self.MARKS.sub(lambda m: values[m.group(1)], text),
-                self.MARKS.sub(lambda m: escaped[m.group(1)], html))
+    def render(self, kind: NoticeKind, items) -> tuple[str, str, str]:
+        total = items[0].total
+        key = (kind, total, tuple(item.public_number for item in items))
+        if key not in self._done:
+            reports = [{"number": item.public_number, "title": item.title,
+                        "unit": item.unit_name or "-",
+                        "due_date": self._date(last_day_before(item.due_at)),
+                        "link": _link(self.base, item.public_number)} for item in items]
+            context = {"kind": kind.value, "reports": reports, "total": total,
+                       "more": total - len(reports),
+                       "more_link": f"{self.base}/staf/pengawasan" if kind is N.OVERDUE
+                       else f"{self.base}/staf/"}
+            with force_locale(MAIL_LOCALE):
+                self._done[key] = (
+                    str(SUBJECTS[kind] % {"count": total}),
+                    render_template("emails/deadline_digest.txt", **context),
+                    render_template("emails/deadline_digest.html", **context))
+        return self._done[key]
 
 
-def webhook_payload(notice, link: str) -> str:
+def webhook_payload(kind: NoticeKind, items, base: str) -> str:
     """The JSON a chat gateway receives: what and where, never who filed it."""
+    total = items[0].total
     return json.dumps({
-        "event": f"deadline.{notice.kind.value}",
-        "kind": notice.kind.value,
-        "report": notice.public_number,
-        "title": notice.title,
-        "unit": notice.unit_name,
-        "institution": notice.institution_name,
-        "deadline": notice.deadline_kind.value if notice.deadline_kind else None,
-        "due_date": last_day_before(notice.due_at).isoformat(),
-        "due_at": notice.due_at.isoformat(),
-        "link": link,
+        "event": f"deadline.{kind.value}",
+        "kind": kind.value,
+        "institution": items[0].institution_name,
+        "count": total,
+        "more": total - len(items),
+        "reports": [{
+            "report": item.public_number,
+            "title": item.title,
+            "unit": item.unit_name,
+            "deadline": item.deadline_kind.value if item.deadline_kind else None,
+            "due_date": last_day_before(item.due_at).isoformat(),
+            "due_at": item.due_at.isoformat(),
+            "link": _link(base, item.public_number),
+        } for item in items],
     }, ensure_ascii=False, sort_keys=True)
 
 

@@ -87,8 +87,8 @@ def outbox(channel=OutboxChannel.MAIL):
 
 
 def mails_about(report: Report) -> dict[str, str]:
-    """recipient -> subject of the mails that name the report."""
-    return {m.recipient: m.subject for m in outbox() if report.public_number in m.subject}
+    """recipient -> subject of the (digest) mails that list the report."""
+    return {m.recipient: m.subject for m in outbox() if report.public_number in m.body_text}
 
 
 @pytest.fixture
@@ -117,6 +117,9 @@ def test_who_gets_what_and_a_second_sweep_sends_nothing(tree):
     assert set(mails_about(tomorrow)) == {LIAISON, OPERATOR}
     assert set(mails_about(unverified)) == {ADMIN}  # verification: the institution admin
     assert set(mails_about(red)) == {ADMIN, SUPERVISOR}  # escalation
+    # One digest per recipient and kind: the liaison hears of "today" and "tomorrow" apart.
+    assert sorted((m.recipient, m.subject) for m in outbox()) == sorted(
+        {(m.recipient, m.subject) for m in outbox()})
     count = len(outbox())
     assert count == result.mails == 7
 
@@ -276,10 +279,51 @@ def sink():
         receiver.stop()
 
 
-def test_one_signed_webhook_per_notice_delivered_once(tree, sink):
+def test_one_digest_per_recipient_and_kind_lists_every_report(tree):
+    reds = [make_report(OVERDUE, title=f"Banjir {i}") for i in range(3)]
+    tomorrows = [make_report(TOMORROW) for _ in range(2)]
+    db.session.commit()
+    result = run_sweep(NOW)
+    db.session.commit()
+    assert result.notices[NoticeKind.OVERDUE] == 3 and result.notices[NoticeKind.BEFORE] == 2
+    mails = outbox()
+    assert sorted(m.recipient for m in mails) == sorted([ADMIN, SUPERVISOR, LIAISON, OPERATOR])
+    assert result.mails == 4
+    by_recipient = {m.recipient: m for m in mails}
+    for email, reports in ((ADMIN, reds), (SUPERVISOR, reds),
+                           (LIAISON, tomorrows), (OPERATOR, tomorrows)):
+        mail = by_recipient[email]
+        assert str(len(reports)) in mail.subject
+        for report in reports:
+            assert report.public_number in mail.body_text
+            assert report.public_number in mail.body_html
+            assert f"/staf/laporan/{report.public_number}" in mail.body_text
+    assert "Banjir 2" in by_recipient[SUPERVISOR].body_text
+    assert tomorrows[0].public_number not in by_recipient[SUPERVISOR].body_text
+    assert "/staf/pengawasan" not in by_recipient[SUPERVISOR].body_text  # nothing left out
+
+
+def test_a_long_digest_lists_the_first_reports_and_counts_the_rest(tree, monkeypatch):
+    from portal.domain import sweep
+
+    monkeypatch.setattr(sweep, "DIGEST_LIMIT", 2)
+    reds = [make_report(OVERDUE) for _ in range(5)]
+    db.session.commit()
+    assert run_sweep(NOW).mails == 2  # the admin and the supervisor
+    db.session.commit()
+    mail = next(m for m in outbox() if m.recipient == SUPERVISOR)
+    assert "5" in mail.subject
+    listed = [r for r in reds if r.public_number in mail.body_text]
+    assert listed == reds[:2]
+    assert "3" in mail.body_text and "/staf/pengawasan" in mail.body_text
+    assert "/staf/pengawasan" in mail.body_html
+
+
+def test_one_signed_webhook_per_kind_delivered_once(tree, sink):
     tree.webhook_url, tree.webhook_secret = sink.url, "s3cret"
     red = make_report(OVERDUE)
     make_report(TOMORROW)
+    second = make_report(TOMORROW)
     db.session.commit()
     result = run_sweep(NOW)
     db.session.commit()
@@ -294,12 +338,19 @@ def test_one_signed_webhook_per_notice_delivered_once(tree, sink):
         assert headers["X-Lapor-Signature"] == "sha256=" + __import__("hmac").new(
             b"s3cret", body, hashlib.sha256).hexdigest()
     payloads = {json.loads(body)["kind"]: json.loads(body) for _, body in sink.posts}
-    assert payloads["overdue"]["report"] == red.public_number
-    assert payloads["overdue"]["unit"] == "Dinas Kependudukan dan Pencatatan Sipil"
-    assert payloads["overdue"]["due_date"] == "2026-11-20"
-    assert payloads["overdue"]["link"].endswith(f"/staf/laporan/{red.public_number}")
+    assert payloads["overdue"]["count"] == 1 and payloads["before"]["count"] == 2
+    assert payloads["overdue"]["institution"] == "Pemerintah Kabupaten Tangerang"
+    [overdue] = payloads["overdue"]["reports"]
+    assert overdue["report"] == red.public_number
+    assert overdue["unit"] == "Dinas Kependudukan dan Pencatatan Sipil"
+    assert overdue["due_date"] == "2026-11-20"
+    assert overdue["link"].endswith(f"/staf/laporan/{red.public_number}")
+    assert second.public_number in [r["report"] for r in payloads["before"]["reports"]]
     assert set(payloads["before"]) == set(payloads["overdue"])  # no identity field anywhere
-    assert not {"name", "email", "phone", "nik", "reporter"} & set(payloads["overdue"])
+    for report in payloads["before"]["reports"]:
+        assert set(report) == set(overdue)
+    assert not {"name", "email", "phone", "nik", "reporter"} & (set(payloads["overdue"])
+                                                                  | set(overdue))
 
     assert send_due(mail, now=NOW + timedelta(hours=2)).sent == 0
     assert len(sink.posts) == 2
@@ -387,13 +438,13 @@ def test_mail_bodies_carry_each_reports_facts_escaped_in_html(tree):
     db.session.commit()
     run_sweep(NOW)
     db.session.commit()
-    odd_mail = next(m for m in outbox() if odd.public_number in m.subject)
+    odd_mail = next(m for m in outbox() if odd.public_number in m.body_text)
     assert 'Got <script> & "banjir"' in odd_mail.body_text
     assert "Got &lt;script&gt; &amp; &#34;banjir&#34;" in odd_mail.body_html
     assert "<script>" not in odd_mail.body_html
     assert "Dinas Perhubungan" in odd_mail.body_text and "20 Nov 2026" in odd_mail.body_text
-    plain_mail = next(m for m in outbox() if plain.public_number in m.subject)
+    plain_mail = next(m for m in outbox() if plain.public_number in m.body_text)
     assert "Lampu mati" in plain_mail.body_html and "24 Nov 2026" in plain_mail.body_text
     assert odd.public_number not in plain_mail.body_text
     for message in outbox():
-        assert "\x1e" not in message.subject + message.body_text + message.body_html
+        assert "{{" not in message.subject + message.body_text + message.body_html
