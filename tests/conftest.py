@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from flask.testing import FlaskClient
+from sqlalchemy import text
 from werkzeug.serving import make_server
 
 from portal import create_app

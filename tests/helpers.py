@@ -61,3 +61,22 @@ def receipt_code(client) -> str:
     match = CODE_PATTERN.search(html)
     assert match, "no tracking code on the receipt page"
     return match.group(1).strip()
+
+
+def node(code: str):
+    """The institution node with this code (demo codes: KEMENPANRB, KAB-TANGERANG, TNG-...)."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import Institution
+
+    return db.session.scalar(select(Institution).where(Institution.code == code))
+
+
+def user(email: str):
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import User
+
+    return db.session.scalar(select(User).where(User.email == email))

@@ -15,8 +15,8 @@
 """
 import io
 import re
-from datetime import date, timedelta
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from html import unescape
 from urllib.parse import urlsplit
 

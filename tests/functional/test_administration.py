@@ -22,7 +22,7 @@ from portal.models import (
     Role,
     User,
 )
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, node, user
 
 ADMIN = "admin@tangerangkab.example.id"
 NATIONAL_ADMIN = "admin.nasional@lapor.example.id"
@@ -33,12 +33,8 @@ NOW = datetime(2026, 3, 2, 3, 0, tzinfo=timezone.utc)
 
 
 # --------------------------------------------------------------------------- helpers
-def node(code) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
-def user(email) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def audits(action) -> list[AuditEntry]:

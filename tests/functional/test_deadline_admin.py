@@ -31,7 +31,7 @@ from portal.models import (
     User,
 )
 from portal.storage import AttachmentStore
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, node, user
 
 ADMIN = "admin@tangerangkab.example.id"
 NATIONAL_ADMIN = "admin.nasional@lapor.example.id"
@@ -49,12 +49,8 @@ def frozen(demo):
         yield demo
 
 
-def node(code) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
-def user(email) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def signed_in(app, email):

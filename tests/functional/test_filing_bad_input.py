@@ -21,8 +21,8 @@ from portal.models import (
     Category,
     OutboxMessage,
     Report,
-    ReportEvent,
     ReporterIdentity,
+    ReportEvent,
 )
 from portal.models.types import utcnow
 from tests.helpers import csrf_token, file_report, jpeg_bytes, receipt_code, report_form

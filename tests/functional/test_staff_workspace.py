@@ -30,7 +30,7 @@ from portal.models import (
     User,
 )
 from portal.storage import AttachmentStore
-from tests.helpers import csrf_token, jpeg_bytes
+from tests.helpers import csrf_token, jpeg_bytes, node, user
 
 ADMIN = "admin@tangerangkab.example.id"
 NATIONAL = "admin.nasional@lapor.example.id"
@@ -47,16 +47,12 @@ NOW = datetime(2026, 3, 10, 3, 0, tzinfo=timezone.utc)
 
 
 # ----------------------------------------------------------------------------- helpers
-def node(code: str) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
 def category(code: str) -> Category:
     return db.session.scalar(select(Category).where(Category.code == code))
 
 
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def add_staff(email: str, node_code: str, role: Role) -> User:

@@ -24,7 +24,7 @@ from portal.models import (
     Role,
     User,
 )
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, node
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 ADMIN = "admin@tangerangkab.example.id"
@@ -39,8 +39,6 @@ def end_of(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 17, 0, tzinfo=timezone.utc)
 
 
-def node(code: str) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
 class Numbers:

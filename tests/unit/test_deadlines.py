@@ -45,6 +45,7 @@ from portal.models import (
     User,
 )
 from portal.storage import AttachmentStore
+from tests.helpers import node
 
 ADMIN = "admin@tangerangkab.example.id"
 LIAISON = "penghubung.disdukcapil@tangerangkab.example.id"
@@ -162,8 +163,6 @@ def staff(email: str) -> User:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def node(code: str) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
 def act(report: Report, action: Action, who: str, at: datetime, **data):

@@ -1,14 +1,10 @@
 """Who may see a reporter's identity: the rules, on real rows (SQLite and PostgreSQL)."""
 import pytest
-from sqlalchemy import select
 
 from portal.domain.privacy import may_see_identity
 from portal.extensions import db
-from portal.models import Institution, Membership, Report, ReportKind, Role, User
-
-
-def node(code):
-    return db.session.scalar(select(Institution).where(Institution.code == code))
+from portal.models import Membership, Report, ReportKind, Role, User
+from tests.helpers import node
 
 
 def staff(role, node_code):

@@ -23,7 +23,6 @@ from portal.models import (
     DeadlineKind,
     DeadlineNotice,
     EventKind,
-    Institution,
     NoticeKind,
     OutboxChannel,
     OutboxMessage,
@@ -34,6 +33,7 @@ from portal.models import (
     ReportStatus,
 )
 from portal.outbox import send_due
+from tests.helpers import node
 
 REGENCY_CODE = REGENCY[0]
 
@@ -55,8 +55,6 @@ TOMORROW = end_of(date(2026, 11, 24))  # due at the end of the next working day
 LATER = end_of(date(2026, 11, 26))  # green
 
 
-def node(code: str) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
 _numbers = iter(range(1, 10**6))

@@ -39,8 +39,8 @@ from portal.models import (
     ReportEvent,
     ReportKind,
     ReportStatus,
-    User,
 )
+from tests.helpers import node, user
 
 W47 = Week(2026, 47)
 MONDAY_AFTER = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # Monday 09:00 WIB
@@ -50,16 +50,12 @@ def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)
 
 
-def node(code: str) -> Institution:
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
 def category(code: str) -> Category:
     return db.session.scalar(select(Category).where(Category.code == code))
 
 
-def user(email: str) -> User:
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 def make_report(created, *, unit=None, institution=None, status=ReportStatus.IN_PROGRESS,
@@ -337,7 +333,10 @@ def test_reports_commands(demo, runner):
 
 
 def test_who_may_read_which_institution(demo):
-    from portal.domain.weekly_report import may_read_weekly_report, readable_institutions
+    from portal.domain.weekly_report import (
+        may_read_weekly_report,
+        readable_institutions,
+    )
 
     build_week()
     tangerang, other = node("KAB-TANGERANG"), node("KAB-LAIN")

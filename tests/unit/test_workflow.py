@@ -36,6 +36,7 @@ from portal.models import (
     User,
 )
 from portal.models import ReportStatus as S
+from tests.helpers import node, user
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 ALL = set(S)
@@ -82,12 +83,8 @@ LEADS_TO = {
 WITH_UNIT = {S.DISPOSITIONED, S.IN_PROGRESS, S.ANSWERED, S.COMPLETED, S.REOPENED}
 
 
-def node(code):
-    return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
-def demo_user(email):
-    return db.session.scalar(select(User).where(User.email == email))
 
 
 @pytest.fixture
@@ -97,11 +94,11 @@ def actors(demo):
     db.session.add(other)
     db.session.flush()
     return {
-        Role.NATIONAL_ADMIN: demo_user("admin.nasional@lapor.example.id"),
-        Role.INSTITUTION_ADMIN: demo_user("admin@tangerangkab.example.id"),
-        Role.LIAISON: demo_user("penghubung.disdukcapil@tangerangkab.example.id"),
-        Role.OPERATOR: demo_user("operator.disdukcapil@tangerangkab.example.id"),
-        Role.SUPERVISOR: demo_user("inspektorat@tangerangkab.example.id"),
+        Role.NATIONAL_ADMIN: user("admin.nasional@lapor.example.id"),
+        Role.INSTITUTION_ADMIN: user("admin@tangerangkab.example.id"),
+        Role.LIAISON: user("penghubung.disdukcapil@tangerangkab.example.id"),
+        Role.OPERATOR: user("operator.disdukcapil@tangerangkab.example.id"),
+        Role.SUPERVISOR: user("inspektorat@tangerangkab.example.id"),
         "other_institution": other,
     }
 
