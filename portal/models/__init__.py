@@ -2,6 +2,7 @@
 from portal.models.audit import AuditAction, AuditEntry
 from portal.models.category import Category
 from portal.models.deadline import (
+    CalendarChange,
     DeadlineKind,
     DeadlineNotice,
     DeadlinePolicy,
@@ -27,7 +28,7 @@ from portal.models.user import Membership, Role, User
 
 __all__ = [
     "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
-    "Attachment", "Category", "Channel", "DeadlineKind", "DeadlineNotice", "DeadlinePolicy",
+    "Attachment", "CalendarChange", "Category", "Channel", "DeadlineKind", "DeadlineNotice", "DeadlinePolicy",
     "District",
     "EventKind", "Holiday", "Institution",
     "InstitutionKind", "Membership", "NoticeKind", "OutboxChannel", "OutboxMessage",

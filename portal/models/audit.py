@@ -1,5 +1,6 @@
 """The audit log: who looked at an identity, who changed a role, who exported what, who failed
-to sign in. Append-only; supervisors read it for their institution."""
+to sign in, who changed the deadlines, the holidays or the webhook. Append-only; supervisors
+read it for their institution."""
 import enum
 from datetime import datetime
 
@@ -19,6 +20,11 @@ class AuditAction(enum.Enum):
     EXPORT = "export"
     LOGIN_FAILED = "login_failed"
     LOGIN_LOCKED = "login_locked"
+    # Deadline administration (portal/domain/deadlines.py, portal/domain/webhooks.py).
+    DEADLINE_POLICY_SAVED = "deadline_policy_saved"
+    HOLIDAY_ADDED = "holiday_added"
+    HOLIDAY_REMOVED = "holiday_removed"
+    WEBHOOK_CHANGED = "webhook_changed"
 
 
 class AuditEntry(db.Model):

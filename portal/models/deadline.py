@@ -7,7 +7,15 @@ days each step of the handling may take.
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, SmallInteger, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -76,6 +84,38 @@ class Holiday(db.Model):
 
     institution: Mapped[Institution | None] = relationship()
     created_by: Mapped[User | None] = relationship()
+
+
+class CalendarChange(db.Model):
+    """A day that became a day off (``added``) or a working day again, everywhere (no
+    institution) or at one node and below it: the open deadlines that count it wait here for
+    the worker to move them (``portal.domain.deadlines.apply_calendar_changes``), so that the
+    admin's request only records the change. ``moved`` is how many deadlines the worker moved
+    when it applied the change (``applied_at``)."""
+
+    __tablename__ = "calendar_change"
+    __table_args__ = (
+        CheckConstraint("(applied_at IS NULL) = (moved IS NULL)", name="applied_iff_moved"),
+        CheckConstraint("moved >= 0", name="moved_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institution.id", ondelete="CASCADE"), index=True
+    )
+    added: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moved: Mapped[int | None] = mapped_column(Integer)
+
+    institution: Mapped[Institution | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def pending(self) -> bool:
+        return self.applied_at is None
 
 
 class NoticeKind(enum.Enum):
