@@ -82,11 +82,29 @@ def outbox_work(interval: float, sweep_interval: float) -> None:
         time.sleep(interval)
 
 
+def _apply_calendar_changes() -> int:
+    """Move the deadlines of the pending holiday changes, and commit (the sweep after it must
+    see them)."""
+    from portal.domain.deadlines import apply_calendar_changes
+
+    def tell(change) -> None:
+        verb = "added" if change.added else "removed"
+        where = f"at {change.institution.code}" if change.institution else "everywhere"
+        click.echo(f"moved {change.moved} deadline(s) for holiday {change.day.isoformat()} "
+                   f"({verb} {where})")
+
+    moved = apply_calendar_changes(utcnow(), on_applied=tell)
+    db.session.commit()
+    return moved
+
+
 def _sweep_once():
-    """One round of the deadline sweep, then the offline-unit check (one alert per episode)."""
+    """The pending holiday changes first, then one round of the deadline sweep, then the
+    offline-unit check (one alert per episode)."""
     from portal.domain.offline import alert_offline_units
     from portal.domain.sweep import run_sweep
 
+    _apply_calendar_changes()
     now = utcnow()
     result = run_sweep(now)
     alert_offline_units(now)
@@ -112,15 +130,17 @@ def webhook_set(code: str, url: str | None, secret: str | None) -> None:
 
     institution = _holiday_place(code)
     try:
-        given = set_webhook(institution, url, secret)
+        change = set_webhook(institution, url, secret=secret, new_secret=True, actor=None,
+                             now=utcnow())
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message))
     db.session.commit()
-    if given is None:
+    if change.url is None:
         click.echo(f"{code}: no webhook")
     else:
-        click.echo(f"{code}: notices go to {url}; X-Lapor-Signature secret: {given}")
+        click.echo(f"{code}: notices go to {change.url}; X-Lapor-Signature secret: "
+                   f"{change.secret}")
 
 
 def _holiday_place(code: str | None):
@@ -148,7 +168,8 @@ def _run_holiday_change(change, day: date, code: str | None, verb: str) -> None:
     db.session.commit()
     where = f" for {code} and its units" if code else " everywhere"
     click.echo(f"holiday {day.isoformat()} {verb}{where}; "
-               f"{result.recomputed} open deadline(s) recomputed")
+               f"{result.will_move} open deadline(s) to move")
+    _apply_calendar_changes()  # here and now, rather than at the worker's next sweep
 
 
 @deadlines_cli.command("holiday-add")
@@ -156,7 +177,8 @@ def _run_holiday_change(change, day: date, code: str | None, verb: str) -> None:
 @click.argument("name")
 @click.option("--institution", "code", help="code of the institution (default: everywhere)")
 def holiday_add(day, name: str, code: str | None) -> None:
-    """Add a day off (cuti bersama, a regional day) and move the open deadlines it touches."""
+    """Add a day off (cuti bersama, a regional day) and move the open deadlines it touches
+    (with every other pending holiday change)."""
     from portal.domain.deadlines import add_holiday
 
     day = day.date()

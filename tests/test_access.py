@@ -128,6 +128,9 @@ staff_admin.deadlines        ok    ok    403   403   403   403   403   ok    403
 staff_admin.deadline_scope   ok    ok    403   403   403   403   403   403   403   login
 staff_admin.holiday_add      ok    ok    403   403   403   403   403   403   403   login
 staff_admin.holiday_remove   ok    ok    403   403   403   403   403   403   403   login
+staff_admin.webhook_save     ok    ok    403   403   403   403   403   403   403   login
+staff_admin.webhook_rotate   ok    ok    403   403   403   403   403   403   403   login
+staff_admin.webhook_remove   ok    ok    403   403   403   403   403   403   403   login
 """
 A, F, H, L, OUT = "ok", "403", "404", "login", "out"
 DESCRIBED = {A: "allowed", F: "forbidden (403)", H: "hidden (404)", L: "sent to sign in",

@@ -4,7 +4,8 @@ A *scope* is an institution (its policy, and the days off of it and its units) o
 level (``None``: the national default policy and the days off everywhere). An institution admin
 has the scopes of the institutions they administer; the national admin has every scope. The
 changes themselves are ``portal.domain.deadlines``' (``save_policy``, ``add_holiday``,
-``remove_holiday``), which move the open deadlines a new or removed day off touches.
+``remove_holiday``, which record the change of the calendar for the worker to move the open
+deadlines) and ``portal.domain.webhooks``' (an institution's webhook for deadline notices).
 
 Like every domain module: the actor and ``now`` are explicit, it flushes and never commits.
 Unknown ids raise ``administration.NotFound``, somebody else's ``administration.NotAllowed``.
@@ -14,13 +15,19 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.domain import DomainError
-from portal.domain import deadlines
+from portal.domain import DomainError, deadlines, webhooks
 from portal.domain.administration import NotAllowed, NotFound, managed_institutions
 from portal.domain.calendar import jakarta_date
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import DeadlinePolicy, Holiday, Institution, InstitutionKind, Role, User
+from portal.models import (
+    DeadlinePolicy,
+    Holiday,
+    Institution,
+    InstitutionKind,
+    Role,
+    User,
+)
 
 NATIONAL = "nasional"  # how the national scope is named in addresses
 # Added days off may lie this far back (open clocks may have started then) and ahead.
@@ -153,3 +160,32 @@ def remove_holiday(actor: User, key: str, holiday_id, *,
         raise NotAllowed(_l("This holiday belongs to another institution."))
     return deadlines.remove_holiday(holiday.day, institution=scope.institution, actor=actor,
                                     now=now)
+
+
+def calendar_changes(scope: Scope) -> list:
+    """The latest holiday changes of the scope: pending ones (the worker is moving the
+    deadlines) and applied ones with how many it moved."""
+    return deadlines.calendar_changes(scope.institution)
+
+
+# --------------------------------------------------------------------------- the webhook
+def webhook_scope(actor: User, key: str) -> Scope:
+    """An institution's scope: a webhook belongs to an institution (its administrators' chat
+    group), not to the national level."""
+    scope = get_scope(actor, key)
+    if scope.is_national:
+        raise NotFound(_l("Webhooks are set per institution."))
+    return scope
+
+
+def set_webhook(actor: User, key: str, url: str, *, now: datetime) -> webhooks.WebhookChange:
+    institution = webhook_scope(actor, key).institution
+    return webhooks.set_webhook(institution, url, actor=actor, now=now)
+
+
+def rotate_webhook_secret(actor: User, key: str, *, now: datetime) -> webhooks.WebhookChange:
+    return webhooks.rotate_secret(webhook_scope(actor, key).institution, actor=actor, now=now)
+
+
+def remove_webhook(actor: User, key: str, *, now: datetime) -> webhooks.WebhookChange:
+    return webhooks.remove_webhook(webhook_scope(actor, key).institution, actor=actor, now=now)

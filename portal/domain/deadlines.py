@@ -21,16 +21,29 @@ Functions here change the report and flush at most; they never commit.
 """
 import enum
 import functools
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, true, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+    update,
+)
 
 from portal.domain import DomainError
 from portal.domain.calendar import (
+    JAKARTA,
     NO_DAYS_OFF,
-    ONE_DAY,
     add_working_days,
     end_of_day,
     is_working_day,
@@ -44,6 +57,9 @@ from portal.domain.permissions import subtree_ids
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
 from portal.models import (
+    AuditAction,
+    AuditEntry,
+    CalendarChange,
     DeadlineKind,
     DeadlinePolicy,
     EventKind,
@@ -55,6 +71,7 @@ from portal.models import (
     ReportKind,
     User,
 )
+from portal.models.types import UTCDateTime
 
 K = DeadlineKind
 
@@ -103,7 +120,8 @@ def policy_for(node: Institution | None) -> Policy:
 def save_policy(institution: Institution | None, policy: Policy, *, actor: User | None,
                 now: datetime) -> DeadlinePolicy:
     """Set an institution's policy (None: the national default). Clocks already running keep
-    the number of days they started with; the new values apply to clocks started from now."""
+    the number of days they started with; the new values apply to clocks started from now.
+    The audit log records the numbers before and after."""
     if institution is not None and institution.kind is not InstitutionKind.INSTITUTION:
         raise DomainError(_l("Deadlines are set per institution; its units follow it."),
                           field="institution")
@@ -113,6 +131,7 @@ def save_policy(institution: Institution | None, policy: Policy, *, actor: User 
         if not isinstance(value, int) or not lowest <= value <= MAX_POLICY_DAYS:
             raise DomainError(_l("Give a number of working days from %(low)s to %(high)s.",
                                  low=lowest, high=MAX_POLICY_DAYS), field=name)
+    before = policy_for(institution)
     condition = (DeadlinePolicy.institution_id == institution.id if institution is not None
                  else DeadlinePolicy.institution_id.is_(None))
     row = db.session.scalar(select(DeadlinePolicy).where(condition).limit(1))
@@ -123,8 +142,19 @@ def save_policy(institution: Institution | None, policy: Policy, *, actor: User 
         setattr(row, name, getattr(policy, name))
     row.updated_at = now
     row.updated_by = actor
+    changed = [f"{name} {getattr(before, name)} → {getattr(policy, name)}"
+               for name in POLICY_FIELDS if getattr(before, name) != getattr(policy, name)]
+    _audit(AuditAction.DEADLINE_POLICY_SAVED, institution, actor=actor, now=now,
+           detail="; ".join(changed) or "unchanged")
     db.session.flush()
     return row
+
+
+def _audit(action: AuditAction, institution: Institution | None, *, actor: User | None,
+           now: datetime, detail: str) -> None:
+    """An audit entry the supervisors of ``institution`` read (None: the national admin only)."""
+    db.session.add(AuditEntry(action=action, actor=actor, institution=institution,
+                              created_at=now, detail=detail[:500]))
 
 
 # ----------------------------------------------------------------------------- calendars
@@ -435,14 +465,16 @@ MAX_HOLIDAY_NAME = 120
 @dataclass
 class HolidayChange:
     day: date
-    holiday: Holiday | None
-    recomputed: int  # open deadlines moved
+    holiday: Holiday | None  # the new holiday (None when one was removed)
+    change: CalendarChange  # waits for the worker to move the open deadlines
+    will_move: int  # open deadlines that count the day, which the worker will move
 
 
 def add_holiday(day: date, name: str, *, institution: Institution | None = None,
                 actor: User | None, now: datetime) -> HolidayChange:
-    """Add a day off (everywhere, or at an institution and its units) and move the open
-    deadlines whose counted days contain it."""
+    """Add a day off (everywhere, or at an institution and its units). The open deadlines
+    whose counted days contain it are not moved here but by the worker
+    (``apply_calendar_changes``): this records the change and counts them."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_l("Name the holiday."), field="name")
@@ -453,21 +485,27 @@ def add_holiday(day: date, name: str, *, institution: Institution | None = None,
     holiday = Holiday(day=day, name=name, institution=institution, created_by=actor,
                       created_at=now)
     db.session.add(holiday)
+    change = _record_change(day, institution, added=True, actor=actor, now=now)
+    _audit(AuditAction.HOLIDAY_ADDED, institution, actor=actor, now=now,
+           detail=f"{day.isoformat()} {name}")
     db.session.flush()
-    moved = recompute_for_changed_day(day, institution.id if institution else None, added=True)
-    return HolidayChange(day=day, holiday=holiday, recomputed=moved)
+    return HolidayChange(day=day, holiday=holiday, change=change,
+                         will_move=_count_touched(day, institution, added=True))
 
 
 def remove_holiday(day: date, *, institution: Institution | None = None,
                    actor: User | None, now: datetime) -> HolidayChange:
-    """Remove an added day off; the open deadlines that skipped it move back."""
+    """Remove an added day off; the worker moves back the open deadlines that skipped it."""
     holiday = _find_holiday(day, institution)
     if holiday is None:
         raise DomainError(_l("There is no such holiday."), field="day")
     db.session.delete(holiday)
+    change = _record_change(day, institution, added=False, actor=actor, now=now)
+    _audit(AuditAction.HOLIDAY_REMOVED, institution, actor=actor, now=now,
+           detail=f"{day.isoformat()} {holiday.name}")
     db.session.flush()
-    moved = recompute_for_changed_day(day, institution.id if institution else None, added=False)
-    return HolidayChange(day=day, holiday=None, recomputed=moved)
+    return HolidayChange(day=day, holiday=None, change=change,
+                         will_move=_count_touched(day, institution, added=False))
 
 
 def _find_holiday(day: date, institution: Institution | None) -> Holiday | None:
@@ -476,79 +514,159 @@ def _find_holiday(day: date, institution: Institution | None) -> Holiday | None:
     return db.session.scalar(select(Holiday).where(Holiday.day == day, where).limit(1))
 
 
-def _previous_working_day(day: date, days_off: Collection[date]) -> date:
-    day -= ONE_DAY
-    while not is_working_day(day, days_off):
-        day -= ONE_DAY
-    return day
+def _record_change(day: date, institution: Institution | None, *, added: bool,
+                   actor: User | None, now: datetime) -> CalendarChange:
+    change = CalendarChange(day=day, institution=institution, added=added, created_by=actor,
+                            created_at=now)
+    db.session.add(change)
+    return change
 
 
-def recompute_for_changed_day(day: date, institution_id: int | None, *, added: bool) -> int:
-    """Move the open deadlines whose counted days (after the clock's start day, up to the
-    last allowed day) contain ``day``, which just became a day off (``added``) or a working
-    day again, for everyone (``institution_id`` None) or for one node's subtree.
+def _node_expression():
+    """Whose calendar a report follows, in SQL (``calendar_node``): its unit, else its
+    institution."""
+    return func.coalesce(Report.current_unit_id, Report.current_institution_id)
 
-    Set-based: one UPDATE per distinct deadline (and per node with regional days off of its
-    own), not a loop over reports. A deadline of n working days whose counted days gain a day
-    off ends one working day later; losing one, one working day earlier. Paused clocks have
-    no deadline now: their resumption recomputes them from the basis.
-    """
+
+def _touched(day: date, institution_id: int | None) -> list:
+    """The running clocks whose counted days (after the Jakarta day the clock started, up to
+    its last allowed day) contain ``day``, everywhere or in one node's subtree. Paused clocks
+    have no deadline now: their resumption recomputes them from the basis."""
     begins = start_of_day(day)
-    node = func.coalesce(Report.current_unit_id, Report.current_institution_id)
     touched = [Report.clock_started_at < begins, Report.due_at > begins]
     if institution_id is not None:
-        touched.append(node.in_(subtree_ids({institution_id})))
+        touched.append(_node_expression().in_(subtree_ids({institution_id})))
+    return touched
 
-    # Nodes whose calendar has regional days off are counted one by one; all others share
-    # the national calendar.
+
+def _count_touched(day: date, institution: Institution | None, *, added: bool) -> int:
+    """How many open deadlines the change of ``day`` will move (after the flush of the
+    change): none if the day is off anyway there (a weekend, a national public holiday, a day
+    added above); else the running clocks that count it (a few of which may follow a regional
+    calendar on which the day is off anyway)."""
+    after = days_off_for(institution)
+    before = after - {day} if added else after | {day}
+    if is_working_day(day, before) == is_working_day(day, after):
+        return 0
+    return db.session.scalar(select(func.count()).select_from(Report).where(
+        *_touched(day, institution.id if institution is not None else None)))
+
+
+# ----------------------------------------------------------------------------- the worker's part
+# How many groups go into one UPDATE (SQLite allows 500 terms in a compound SELECT).
+APPLY_CHUNK = 400
+
+
+def apply_calendar_changes(now: datetime, *,
+                           on_applied: Callable[[CalendarChange], None] | None = None) -> int:
+    """Move the open deadlines that the pending calendar changes touch (oldest change first);
+    the number of deadlines moved. Each touched running clock gets the ``due_at`` that
+    ``recompute()`` gives it from its basis on today's calendar, so applying a change twice,
+    or after a clock was started with the new calendar already, moves nothing. ``updated_at``
+    and ``version`` stay: a deadline that follows the calendar is not an edit of the report.
+    ``on_applied(change)`` is called after each change (the command prints it). Flushes, never
+    commits. Two workers at once: the second skips the changes the first holds (PostgreSQL)."""
+    db.session.flush()
+    pending = db.session.scalars(
+        select(CalendarChange).where(CalendarChange.applied_at.is_(None))
+        .order_by(CalendarChange.created_at, CalendarChange.id)
+        .with_for_update(skip_locked=True)).all()
+    total = 0
+    for change in pending:
+        change.moved = _move_touched_deadlines(change.day, change.institution_id)
+        change.applied_at = now
+        total += change.moved
+        db.session.flush()
+        if on_applied is not None:
+            on_applied(change)
+    if total:
+        _expire_deadlines()
+    return total
+
+
+def _jakarta_day(instant):
+    """The Jakarta date of a stored UTC instant, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        local = func.timezone(JAKARTA.key, func.timezone("UTC", instant))
+        return cast(local, Date)
+    # SQLite has no time zones; Asia/Jakarta has kept UTC+7, without daylight saving, since 1964.
+    return type_coerce(func.date(instant, "+7 hours"), Date)
+
+
+def _move_touched_deadlines(day: date, institution_id: int | None) -> int:
+    """Set the deadline of every running clock that counts ``day`` (see ``_touched``) from
+    its basis; the number moved.
+
+    Set-based: the touched clocks fall into a few groups of the same Jakarta start day, the
+    same number of working days (``clock_days + clock_added_days``) and the same calendar
+    (the node, when it or a node above it has regional days off; else the national calendar
+    they share). Each group's deadline is computed here once, and one UPDATE ... FROM a list
+    of the groups sets it where it differs. The disposition that set a running clock follows
+    it, as in ``recompute()``."""
+    touched = _touched(day, institution_id)
+    node = _node_expression()
     regional_roots = set(db.session.scalars(
         select(Holiday.institution_id).where(Holiday.institution_id.is_not(None)).distinct()))
-    if institution_id is not None:
-        regional_roots.add(institution_id)
     regional = subtree_ids(regional_roots) if regional_roots else set()
+    calendar = case((node.in_(regional), node), else_=0) if regional else literal(0)
+    start_day = _jakarta_day(Report.clock_started_at)
+    days = Report.clock_days + Report.clock_added_days
+    groups = db.session.execute(
+        select(start_day, days, calendar).where(*touched).distinct()).all()
 
-    groups: list[tuple[datetime, int | None]] = []
-    plain = select(Report.due_at).where(*touched)
-    if regional:
-        plain = plain.where(node.not_in(regional))
-    groups += [(due, None) for due in db.session.scalars(plain.distinct())]
-    if regional:
-        groups += [tuple(row) for row in db.session.execute(
-            select(Report.due_at, node).where(*touched, node.in_(regional)).distinct())]
-
-    calendars: dict[int | None, frozenset[date]] = {}
-    moves = []
-    for due, node_id in groups:
+    calendars: dict[int, frozenset[date]] = {}
+    rows = []
+    for start, count, node_id in groups:
         if node_id not in calendars:
-            where = db.session.get(Institution, node_id) if node_id is not None else None
-            calendars[node_id] = days_off_for(where)
-        after = calendars[node_id]
-        before = after - {day} if added else after | {day}
-        if is_working_day(day, before) == is_working_day(day, after):
-            continue  # a weekend, a national holiday or another added day anyway
-        last = last_day_before(due)
-        new_last = (next_working_day(last, after) if added
-                    else _previous_working_day(last, after))
-        moves.append((due, node_id, end_of_day(new_last)))
+            place = db.session.get(Institution, node_id) if node_id else None
+            calendars[node_id] = days_off_for(place)
+        rows.append((start, count, node_id,
+                     end_of_day(add_working_days(start, count, calendars[node_id]))))
 
-    # Later deadlines move first when they grow (earlier ones first when they shrink), so
-    # that no row moved onto another group's old value is moved twice.
-    moves.sort(key=lambda move: move[0], reverse=added)
     moved = 0
-    options = {"synchronize_session": "fetch"}
-    for due, node_id, new_due in moves:
-        group = and_(*touched, Report.due_at == due,
-                     node == node_id if node_id is not None
-                     else (node.not_in(regional) if regional else true()))
-        # The disposition that gave the unit this deadline follows it.
+    options = {"synchronize_session": False}
+    for first in range(0, len(rows), APPLY_CHUNK):
+        group = _constant_rows("calendar_group", (
+            ("start_day", Date()), ("days", Integer()), ("calendar", Integer()),
+            ("due_at", UTCDateTime())), rows[first:first + APPLY_CHUNK])
+        match = [*touched, start_day == group.c.start_day, days == group.c.days,
+                 calendar == group.c.calendar, Report.due_at.is_distinct_from(group.c.due_at)]
+        # The disposition that gave the unit the running clock first (it holds the old value).
         db.session.execute(
             update(ReportEvent).where(
-                ReportEvent.kind == EventKind.DISPOSITIONED, ReportEvent.due_at == due,
-                ReportEvent.report_id.in_(select(Report.id).where(group)))
-            .values(due_at=new_due), execution_options=options)
-        result = db.session.execute(update(Report).where(group).values(due_at=new_due),
-                                    execution_options=options)
+                ReportEvent.report_id == Report.id,
+                ReportEvent.kind == EventKind.DISPOSITIONED,
+                ReportEvent.due_at == Report.due_at,
+                ReportEvent.created_at >= Report.clock_started_at, *match)
+            .values(due_at=group.c.due_at), execution_options=options)
+        result = db.session.execute(
+            update(Report).where(*match)
+            # updated_at as it was: the ORM's onupdate would bump it.
+            .values(due_at=group.c.due_at, updated_at=Report.updated_at),
+            execution_options=options)
         moved += result.rowcount
-    db.session.flush()
     return moved
 
+
+def _constant_rows(name: str, columns, rows):
+    """A FROM-able list of constant rows: a UNION ALL of one-row SELECTs, which both
+    databases read (SQLite knows no column names on an aliased VALUES list)."""
+    selects = [select(*[literal(value, type_).label(column)
+                        for value, (column, type_) in zip(row, columns)]) for row in rows]
+    return (union_all(*selects) if len(selects) > 1 else selects[0]).subquery(name)
+
+
+def _expire_deadlines() -> None:
+    """The UPDATEs went past the session: reload the deadlines of the reports and events it
+    holds when next read."""
+    for thing in list(db.session.identity_map.values()):
+        if isinstance(thing, (Report, ReportEvent)):
+            db.session.expire(thing, ["due_at"])
+
+
+def calendar_changes(institution: Institution | None, *, limit: int = 10) -> list[CalendarChange]:
+    """The latest calendar changes made at ``institution`` (None: everywhere), newest first."""
+    where = (CalendarChange.institution_id == institution.id if institution is not None
+             else CalendarChange.institution_id.is_(None))
+    return list(db.session.scalars(select(CalendarChange).where(where).order_by(
+        CalendarChange.created_at.desc(), CalendarChange.id.desc()).limit(limit)))

@@ -28,7 +28,8 @@ from portal.models.user import Membership, Role, User
 
 __all__ = [
     "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
-    "Attachment", "CalendarChange", "Category", "Channel", "DeadlineKind", "DeadlineNotice", "DeadlinePolicy",
+    "Attachment", "CalendarChange", "Category", "Channel", "DeadlineKind", "DeadlineNotice",
+    "DeadlinePolicy",
     "District",
     "EventKind", "Holiday", "Institution",
     "InstitutionKind", "Membership", "NoticeKind", "OutboxChannel", "OutboxMessage",

@@ -3,9 +3,11 @@ off admins add (cuti bersama, regional days). Registered on the ``staff_admin`` 
 
 Thin views as in portal/staff/admin.py: parse the form, call one function of
 portal.domain.deadline_admin (which checks the scope and calls portal.domain.deadlines), commit
-once, redirect or re-render with the errors next to the fields.
+once, redirect or re-render with the errors next to the fields. The one exception: a new webhook
+secret is shown in the answer to the post that made it (never stored in the session, a flash
+message or a page that can be reloaded later), like a password shown once.
 """
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
@@ -14,6 +16,7 @@ from portal.domain.calendar import jakarta_date
 from portal.domain.deadlines import DEFAULT_POLICY, MAX_POLICY_DAYS, POLICY_FIELDS, Policy
 from portal.forms import PortalForm, clean_text
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import ngettext
 from portal.models.types import utcnow
 from portal.staff.admin import _act, _actor, _attempt, _lookup, blueprint
 
@@ -62,6 +65,12 @@ class HolidayForm(PortalForm):
         Length(max=120, message=_l("Use at most %(max)d characters."))])
 
 
+class WebhookForm(PortalForm):
+    webhook_url = StringField(_l("Address of the webhook"), filters=[clean_text], validators=[
+        DataRequired(message=_l("Give the address of the webhook.")),
+        Length(max=500, message=_l("Use at most %(max)d characters."))])
+
+
 # --------------------------------------------------------------------------- pages
 @blueprint.get("/tenggat")
 def deadlines():
@@ -69,14 +78,23 @@ def deadlines():
                            summaries=deadline_admin.summaries(_actor(), now=utcnow()))
 
 
-def _render_scope(scope, policy_form: PolicyForm, holiday_form: HolidayForm, status: int = 200):
+def _render_scope(scope, policy_form: PolicyForm, holiday_form: HolidayForm, status: int = 200,
+                  *, webhook_form: WebhookForm | None = None, new_secret: str | None = None):
     today = jakarta_date(utcnow())
     _, own = deadline_admin.current_policy(scope)
-    return render_template(
+    if webhook_form is None and not scope.is_national:
+        webhook_form = WebhookForm(formdata=None, data={
+            "webhook_url": scope.institution.webhook_url or ""})
+    response = make_response(render_template(
         "staff/admin/deadlines_scope.html", scope=scope, own_policy=own,
         policy_form=policy_form, holiday_form=holiday_form, defaults=DEFAULT_POLICY,
         fields=POLICY_FIELDS, holidays=deadline_admin.holidays(scope, since=today),
-        inherited=deadline_admin.inherited_holidays(scope, since=today)), status
+        inherited=deadline_admin.inherited_holidays(scope, since=today),
+        changes=deadline_admin.calendar_changes(scope), webhook_form=webhook_form,
+        new_secret=new_secret), status)
+    # The page may show a new webhook secret: no copy of it in any cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _policy_form_for(scope) -> PolicyForm:
@@ -109,8 +127,13 @@ def holiday_add(scope_key: str):
         change, done = _attempt(form, lambda: deadline_admin.add_holiday(
             _actor(), scope_key, form.day.data, form.name.data, now=utcnow()))
         if done:
-            flash(_l("Holiday added. Open deadlines moved: %(count)s.",
-                     count=change.recomputed), "info")
+            if change.will_move:
+                flash(ngettext("Holiday added. %(num)d open deadline will move within a few "
+                               "minutes.",
+                               "Holiday added. %(num)d open deadlines will move within a few "
+                               "minutes.", change.will_move), "info")
+            else:
+                flash(_l("Holiday added. No open deadline counts this day."), "info")
             return redirect(url_for("staff_admin.deadline_scope", scope_key=scope_key))
     return _render_scope(scope, _policy_form_for(scope), form, 422)
 
@@ -120,6 +143,50 @@ def holiday_remove(scope_key: str, holiday_id: int):
     _lookup(deadline_admin.get_scope, scope_key)
     change, done = _act(lambda: deadline_admin.remove_holiday(
         _actor(), scope_key, holiday_id, now=utcnow()), _l("Holiday removed."))
-    if done and change.recomputed:
-        flash(_l("Open deadlines moved back: %(count)s.", count=change.recomputed), "info")
+    if done and change.will_move:
+        flash(ngettext("%(num)d open deadline will move back within a few minutes.",
+                       "%(num)d open deadlines will move back within a few minutes.",
+                       change.will_move), "info")
     return redirect(url_for("staff_admin.deadline_scope", scope_key=scope_key))
+
+
+# --------------------------------------------------------------------------- the webhook
+def _scope_page(scope_key: str):
+    return redirect(url_for("staff_admin.deadline_scope", scope_key=scope_key) + "#webhook")
+
+
+@blueprint.post("/tenggat/<scope_key>/webhook")
+def webhook_save(scope_key: str):
+    scope = _lookup(deadline_admin.webhook_scope, scope_key)
+    form = WebhookForm()
+    if form.validate():
+        change, done = _attempt(form, lambda: deadline_admin.set_webhook(
+            _actor(), scope_key, form.webhook_url.data, now=utcnow()))
+        if done and change.secret:
+            return _render_scope(scope, _policy_form_for(scope), HolidayForm(formdata=None),
+                                 new_secret=change.secret)
+        if done:
+            flash(_l("Webhook saved. Its secret is unchanged."), "info")
+            return _scope_page(scope_key)
+    return _render_scope(scope, _policy_form_for(scope), HolidayForm(formdata=None), 422,
+                         webhook_form=form)
+
+
+@blueprint.post("/tenggat/<scope_key>/webhook/rahasia")
+def webhook_rotate(scope_key: str):
+    scope = _lookup(deadline_admin.webhook_scope, scope_key)
+    change, done = _act(lambda: deadline_admin.rotate_webhook_secret(
+        _actor(), scope_key, now=utcnow()), _l("A new secret was made; the old one no longer "
+                                               "works."))
+    if not done:
+        return _scope_page(scope_key)
+    return _render_scope(scope, _policy_form_for(scope), HolidayForm(formdata=None),
+                         new_secret=change.secret)
+
+
+@blueprint.post("/tenggat/<scope_key>/webhook/hapus")
+def webhook_remove(scope_key: str):
+    _lookup(deadline_admin.webhook_scope, scope_key)
+    _act(lambda: deadline_admin.remove_webhook(_actor(), scope_key, now=utcnow()),
+         _l("Webhook removed: deadline notices go by e-mail only."))
+    return _scope_page(scope_key)

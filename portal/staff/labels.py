@@ -63,4 +63,8 @@ AUDIT = {
     AuditAction.EXPORT: _l("Data exported"),
     AuditAction.LOGIN_FAILED: _l("Failed sign-in"),
     AuditAction.LOGIN_LOCKED: _l("Sign-in refused: account paused"),
+    AuditAction.DEADLINE_POLICY_SAVED: _l("Deadlines changed"),
+    AuditAction.HOLIDAY_ADDED: _l("Holiday added"),
+    AuditAction.HOLIDAY_REMOVED: _l("Holiday removed"),
+    AuditAction.WEBHOOK_CHANGED: _l("Webhook for deadline notices changed"),
 }

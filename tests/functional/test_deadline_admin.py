@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portal.demo import DEMO_PASSWORD
 from portal.domain.calendar import end_of_day
+from portal.domain.deadlines import apply_calendar_changes
 from portal.domain.filing import ReportDraft, file_report
 from portal.domain.workflow import Action, perform
 from portal.extensions import db
@@ -160,6 +161,13 @@ def test_bad_numbers_are_refused_next_to_the_field_and_kept(frozen, value, messa
 
 
 # --------------------------------------------------------------------------- holidays
+def apply_changes() -> int:
+    """What the worker does (``flask deadlines sweep``)."""
+    moved = apply_calendar_changes(datetime.now(timezone.utc))
+    db.session.commit()
+    return moved
+
+
 def test_a_new_holiday_moves_an_open_deadline_by_a_day_and_removing_it_moves_it_back(
         frozen, tmp_path):
     report = filed_report(frozen, tmp_path)
@@ -171,17 +179,38 @@ def test_a_new_holiday_moves_an_open_deadline_by_a_day_and_removing_it_moves_it_
                     name="Cuti bersama kabupaten")
     assert response.status_code == 302
     html = client.get(page).get_data(as_text=True)
-    assert "Cuti bersama kabupaten" in html and "Open deadlines moved: 1." in html
+    assert "Cuti bersama kabupaten" in html
+    assert "Holiday added. 1 open deadline will move within a few minutes." in html
+    assert "moving deadlines…" in html
+    db.session.refresh(report)
+    assert report.due_at == end_of_day(date(2026, 3, 5)), "the worker moves it, not the page"
+
+    assert apply_changes() == 1
     db.session.refresh(report)
     assert report.due_at == end_of_day(date(2026, 3, 6))  # 4, 5, 6 March
+    html = client.get(page).get_data(as_text=True)
+    assert "moving deadlines…" not in html and "1 open deadline moved" in html
 
     holiday = db.session.scalar(select(Holiday))
     assert holiday.institution_id == node("KAB-TANGERANG").id
     response = post(client, f"{page}/libur/{holiday.id}/hapus", page)
     assert response.status_code == 302
     assert db.session.scalar(select(Holiday)) is None
+    html = client.get(page).get_data(as_text=True)
+    assert "1 open deadline will move back within a few minutes." in html
+    assert apply_changes() == 1
     db.session.refresh(report)
     assert report.due_at == end_of_day(date(2026, 3, 5))
+
+
+def test_a_holiday_on_a_weekend_moves_nothing(frozen, tmp_path):
+    filed_report(frozen, tmp_path)
+    client = signed_in(frozen, ADMIN)
+    page = scope_page("KAB-TANGERANG")
+    post(client, f"{page}/libur", page, day="2026-03-07", name="Sabtu")
+    html = client.get(page).get_data(as_text=True)
+    assert "Holiday added. No open deadline counts this day." in html
+    assert apply_changes() == 0
 
 
 def test_the_national_admin_adds_a_holiday_for_everywhere(frozen, tmp_path):
@@ -193,6 +222,7 @@ def test_the_national_admin_adds_a_holiday_for_everywhere(frozen, tmp_path):
     assert response.status_code == 302
     holiday = db.session.scalar(select(Holiday))
     assert holiday.institution_id is None
+    assert apply_changes() == 1
     db.session.refresh(report)
     assert report.due_at == end_of_day(date(2026, 3, 6))
     # The Tangerang admin sees it on their page but cannot remove it.

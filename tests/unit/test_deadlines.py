@@ -32,14 +32,19 @@ from portal.domain.workflow import (
 from portal.extensions import db
 from portal.models import (
     ArchiveReason,
+    AuditAction,
+    AuditEntry,
+    CalendarChange,
     Category,
     DeadlineKind,
+    DeadlineNotice,
     EventKind,
     Holiday,
     Institution,
     InstitutionKind,
     OutboxMessage,
     Report,
+    ReportEvent,
     ReportKind,
     ReportStatus,
     User,
@@ -391,7 +396,10 @@ def test_adding_and_removing_a_holiday_moves_the_open_deadlines_it_touches(filer
 
     change = deadlines.add_holiday(cuti, "Cuti bersama Natal", actor=None,
                                    now=utc(2026, 12, 1))
-    assert change.recomputed == 2
+    assert change.will_move == 2 and change.change.pending
+    assert a.due_at == due(date(2026, 12, 29)), "the request moves nothing: the worker does"
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 1, 0, 1)) == 2
+    assert change.change.moved == 2 and change.change.applied_at == utc(2026, 12, 1, 0, 1)
     assert a.due_at == due(date(2026, 12, 30))
     assert b.due_at == due(date(2026, 12, 29)) == b_disposition.due_at
     assert c.due_at == due(date(2026, 12, 23)) and d.due_at is None and e.due_at is None
@@ -414,21 +422,152 @@ def test_adding_and_removing_a_holiday_moves_the_open_deadlines_it_touches(filer
     db.session.add(kota)
     db.session.flush()
     assert deadlines.add_holiday(date(2026, 12, 28), "Hari jadi Kota", institution=kota,
-                                 actor=None, now=utc(2026, 12, 1)).recomputed == 0
+                                 actor=None, now=utc(2026, 12, 1)).will_move == 0
     regional = deadlines.add_holiday(date(2026, 12, 28), "Hari jadi Kabupaten",
                                      institution=node("KAB-TANGERANG"), actor=None,
                                      now=utc(2026, 12, 1))
-    assert regional.recomputed == 3  # A, B and E (its unit's institution)
+    assert regional.will_move == 3  # A, B and E (its unit's institution)
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 1, 0, 2)) == 3
     assert a.due_at == due(date(2026, 12, 31)) and b.due_at == due(date(2026, 12, 30))
     assert_stored_deadlines_match_their_basis([a, b, c, e])
 
     removed = deadlines.remove_holiday(cuti, actor=None, now=utc(2026, 12, 2))
-    assert removed.recomputed == 3
+    assert removed.will_move == 3
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 2, 0, 1)) == 3
     assert a.due_at == due(date(2026, 12, 30)) and b.due_at == due(date(2026, 12, 29))
     assert b_disposition.due_at == b.due_at
     assert_stored_deadlines_match_their_basis([a, b, c, e])
     db.session.commit()
     assert db.session.scalar(select(Holiday.name).where(Holiday.day == cuti)) is None
+
+
+def two_open_clocks(filer):
+    """Two running clocks that count Thursday 24 December: the unit's follow-up from its
+    disposition on Monday 21 (22, 23, 24, 28, 29; the 25th is Christmas) and the regency's
+    verification from Tuesday 22 (23, 24, 28)."""
+    at_unit = filer(utc(2026, 12, 18, 3, 0))
+    act(at_unit, Action.VERIFY, ADMIN, utc(2026, 12, 21, 2, 0))
+    dispose(at_unit, utc(2026, 12, 21, 3, 0))
+    at_regency = filer(utc(2026, 12, 22, 3, 0))
+    db.session.commit()
+    assert at_unit.current_unit == node("TNG-DISDUKCAPIL") and at_regency.current_unit is None
+    assert at_unit.due_at == due(date(2026, 12, 29))
+    assert at_regency.due_at == due(date(2026, 12, 28))
+    return at_unit, at_regency
+
+
+def disposition_due(report: Report) -> datetime:
+    return db.session.scalar(select(ReportEvent.due_at).where(
+        ReportEvent.report_id == report.id, ReportEvent.kind == EventKind.DISPOSITIONED))
+
+
+def test_applying_a_change_twice_moves_nothing_the_second_time(filer):
+    follow_up, verification = two_open_clocks(filer)
+    deadlines.add_holiday(date(2026, 12, 24), "Cuti bersama Natal", actor=None,
+                          now=utc(2026, 12, 1))
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 1, 0, 1)) == 2
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 1, 0, 2)) == 0  # none pending
+    # The same change once more (a second worker, a retried run): nothing differs any more.
+    again = CalendarChange(day=date(2026, 12, 24), added=True, created_at=utc(2026, 12, 1))
+    db.session.add(again)
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 1, 0, 3)) == 0
+    assert again.moved == 0 and again.applied_at == utc(2026, 12, 1, 0, 3)
+    assert follow_up.due_at == due(date(2026, 12, 30)) == disposition_due(follow_up)
+    assert verification.due_at == due(date(2026, 12, 29))
+    db.session.commit()
+
+
+def test_a_clock_started_with_the_new_holiday_is_not_moved_again(filer):
+    follow_up, _ = two_open_clocks(filer)
+    change = deadlines.add_holiday(date(2026, 12, 24), "Cuti bersama Natal", actor=None,
+                                   now=utc(2026, 12, 22, 4, 0)).change
+    db.session.commit()
+    # Filed after the holiday was added, before the worker came: it already skips the 24th.
+    late = filer(utc(2026, 12, 22, 5, 0))
+    assert late.due_at == due(date(2026, 12, 29))  # 23, (24), 28, 29
+    db.session.commit()
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 22, 5, 1)) == 2  # the two before it
+    assert late.due_at == due(date(2026, 12, 29)) and change.moved == 2
+    assert follow_up.due_at == due(date(2026, 12, 30))
+
+
+def test_a_regional_holiday_moves_only_the_deadlines_of_that_subtree(filer):
+    follow_up, verification = two_open_clocks(filer)
+    kota = Institution(code="KOTA-TANGERANG", name="Pemerintah Kota Tangerang",
+                       kind=InstitutionKind.INSTITUTION, parent=node("KEMENPANRB"))
+    db.session.add(kota)
+    db.session.flush()
+    elsewhere = filer(utc(2026, 12, 22, 3, 0))
+    elsewhere.current_institution = kota  # a report of another institution
+    deadlines.recompute(elsewhere)
+    db.session.commit()
+    assert elsewhere.due_at == due(date(2026, 12, 28))
+
+    # A day off of a unit of the regency moves its own report only.
+    unit = deadlines.add_holiday(date(2026, 12, 24), "Hari jadi Disdukcapil",
+                                 institution=node("TNG-DISDUKCAPIL"), actor=None,
+                                 now=utc(2026, 12, 22, 4, 0))
+    assert unit.will_move == 1
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 22, 4, 1)) == 1
+    assert follow_up.due_at == due(date(2026, 12, 30))  # at the unit: moved
+    assert verification.due_at == due(date(2026, 12, 28))  # at the regency: not
+    assert elsewhere.due_at == due(date(2026, 12, 28))
+
+    # The regency's day moves the regency's other report too, never Kota Tangerang's.
+    deadlines.add_holiday(date(2026, 12, 23), "Hari jadi Kabupaten",
+                          institution=node("KAB-TANGERANG"), actor=None,
+                          now=utc(2026, 12, 22, 4, 0))
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 22, 4, 2)) == 2
+    assert follow_up.due_at == due(date(2026, 12, 31))  # (23), (24), 28, 29, 30, 31
+    assert verification.due_at == due(date(2026, 12, 29))
+    assert elsewhere.due_at == due(date(2026, 12, 28))
+    assert_stored_deadlines_match_their_basis([follow_up, verification, elsewhere])
+
+    # Removing the unit's day moves its report back; the regency's day stays.
+    deadlines.remove_holiday(date(2026, 12, 24), institution=node("TNG-DISDUKCAPIL"),
+                             actor=None, now=utc(2026, 12, 22, 6, 0))
+    assert deadlines.apply_calendar_changes(utc(2026, 12, 22, 6, 1)) == 1
+    assert follow_up.due_at == due(date(2026, 12, 30))
+    assert verification.due_at == due(date(2026, 12, 29))
+    assert_stored_deadlines_match_their_basis([follow_up, verification, elsewhere])
+    db.session.commit()
+
+
+def test_a_moved_deadline_is_no_edit_of_the_report(filer):
+    follow_up, verification = two_open_clocks(filer)
+    before = {r.id: (r.version, r.updated_at) for r in (follow_up, verification)}
+    deadlines.add_holiday(date(2026, 12, 24), "Cuti bersama Natal", actor=None,
+                          now=utc(2026, 12, 22, 4, 0))
+    with freeze_time("2026-12-22 05:00:00"):
+        assert deadlines.apply_calendar_changes(utc(2026, 12, 22, 5, 0)) == 2
+        db.session.commit()
+    db.session.expire_all()
+    reports = db.session.scalars(select(Report).where(Report.id.in_(before))).all()
+    assert {r.id: (r.version, r.updated_at) for r in reports} == before
+    assert {r.due_at for r in reports} == {due(date(2026, 12, 30)), due(date(2026, 12, 29))}
+
+
+def test_changes_to_the_calendar_are_audited(filer):
+    admin = staff(ADMIN)
+    deadlines.save_policy(node("KAB-TANGERANG"), Policy(follow_up_days=7), actor=admin,
+                          now=utc(2026, 12, 1))
+    deadlines.add_holiday(date(2026, 12, 24), "Cuti bersama Natal", actor=admin,
+                          institution=node("KAB-TANGERANG"), now=utc(2026, 12, 1, 1))
+    deadlines.remove_holiday(date(2026, 12, 24), actor=admin,
+                             institution=node("KAB-TANGERANG"), now=utc(2026, 12, 1, 2))
+    deadlines.add_holiday(date(2026, 12, 31), "Cuti bersama", actor=None,
+                          now=utc(2026, 12, 1, 3))
+    db.session.commit()
+    entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    assert [(e.action, e.institution_id, e.actor_id, e.detail) for e in entries] == [
+        (AuditAction.DEADLINE_POLICY_SAVED, node("KAB-TANGERANG").id, admin.id,
+         "follow_up_days 5 → 7"),
+        (AuditAction.HOLIDAY_ADDED, node("KAB-TANGERANG").id, admin.id,
+         "2026-12-24 Cuti bersama Natal"),
+        (AuditAction.HOLIDAY_REMOVED, node("KAB-TANGERANG").id, admin.id,
+         "2026-12-24 Cuti bersama Natal"),
+        (AuditAction.HOLIDAY_ADDED, None, None, "2026-12-31 Cuti bersama"),  # national only
+    ]
 
 
 def test_the_sql_form_of_the_clock_agrees_with_the_python_one(filer):
@@ -470,7 +609,9 @@ def test_holiday_command_adds_a_day_off_and_moves_deadlines(filer, runner):
         result = runner.invoke(args=["deadlines", "holiday-add", "2026-12-22", "Cuti bersama",
                                      "--institution", "KAB-TANGERANG"])
         assert result.exit_code == 0, result.output
-        assert "1 open deadline(s) recomputed" in result.output
+        assert "1 open deadline(s) to move" in result.output
+        assert ("moved 1 deadline(s) for holiday 2026-12-22 (added at KAB-TANGERANG)"
+                in result.output)
         db.session.expire_all()
         assert db.session.get(Report, report.id).due_at == due(date(2026, 12, 24))
         holiday = db.session.scalar(select(Holiday))
@@ -489,3 +630,25 @@ def test_holiday_command_adds_a_day_off_and_moves_deadlines(filer, runner):
         assert removed.exit_code == 0, removed.output
         db.session.expire_all()
         assert db.session.get(Report, report.id).due_at == due(date(2026, 12, 23))
+
+
+def test_the_sweep_command_moves_the_deadlines_of_a_new_holiday_before_it_sweeps(
+        filer, runner):
+    with freeze_time("2026-12-22 03:00:00"):  # Tuesday 10:00 in Jakarta
+        report = filer(utc(2026, 12, 18, 3, 0))  # verification: 21, 22, 23
+        db.session.commit()
+        assert report.due_at == due(date(2026, 12, 23))  # tomorrow: a reminder is due
+        deadlines.add_holiday(date(2026, 12, 22), "Cuti bersama", actor=None,
+                              now=utc(2026, 12, 22, 3, 0))  # today is off after all
+        db.session.commit()
+        result = runner.invoke(args=["deadlines", "sweep"])
+        assert result.exit_code == 0, result.output
+        assert "moved 1 deadline(s) for holiday 2026-12-22 (added everywhere)" in result.output
+        assert result.output.index("moved 1") < result.output.index("sweep:")
+        db.session.expire_all()
+        assert db.session.get(Report, report.id).due_at == due(date(2026, 12, 24))
+        # The sweep saw the moved deadline (Thursday is not the next working day): no reminder
+        # for a deadline of Wednesday that no longer holds.
+        assert db.session.scalars(select(DeadlineNotice.due_at).where(
+            DeadlineNotice.report_id == report.id)).all() == []
+        assert runner.invoke(args=["deadlines", "sweep"]).output.startswith("sweep:")
