@@ -13,7 +13,8 @@ from sqlalchemy import case, func, or_, select, true
 from sqlalchemy.orm import aliased
 
 from portal.domain.calendar import jakarta_date, last_day_before, working_days_between
-from portal.domain.deadlines import national_days_off, red_clause, yellow_clause
+from portal.domain.calendars import yellow_clause
+from portal.domain.deadlines import national_days_off, red_clause
 from portal.domain.permissions import subtree_ids
 from portal.extensions import db
 from portal.models import Institution, Report, ReportStatus, Role, User
@@ -97,7 +98,7 @@ def supervision_dashboard(user: User, *, now: datetime) -> Dashboard:
 
     counted = db.session.execute(
         select(Report.current_unit_id, unit.name, institution.name, func.count(Report.id),
-               func.sum(case((yellow_clause(now, days_off), 1), else_=0)),
+               func.sum(case((yellow_clause(now), 1), else_=0)),
                func.sum(case((red_clause(now), 1), else_=0)))
         .outerjoin(unit, unit.id == Report.current_unit_id)
         .outerjoin(institution, institution.id == Report.current_institution_id)

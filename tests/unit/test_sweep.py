@@ -446,3 +446,83 @@ def test_mail_bodies_carry_each_reports_facts_escaped_in_html(tree):
     assert odd.public_number not in plain_mail.body_text
     for message in outbox():
         assert "{{" not in message.subject + message.body_text + message.body_html
+
+
+# ----------------------------------------------------------------------------- calendars
+def _regional_day_off(code: str, day: date) -> None:
+    from portal.models import Holiday
+
+    db.session.add(Holiday(day=day, name="Hari jadi daerah", institution=node(code)))
+    db.session.flush()
+
+
+def test_a_regional_day_off_tomorrow_brings_the_reminder_forward(tree):
+    # Tuesday 24 is a day off at the transport office only: its next working day after
+    # Monday is Wednesday, so a deadline at the end of Wednesday is a reminder today there,
+    # and still green at the population office.
+    _regional_day_off("TNG-DISHUB", date(2026, 11, 24))
+    wednesday = end_of(date(2026, 11, 25))
+    regional = make_report(wednesday, unit="TNG-DISHUB")
+    national = make_report(wednesday, unit="TNG-DISDUKCAPIL")
+    db.session.commit()
+
+    result = run_sweep(NOW)
+    db.session.commit()
+    assert result.notices[NoticeKind.BEFORE] == 1
+    noticed = db.session.scalars(select(DeadlineNotice.report_id)).all()
+    assert noticed == [regional.id]
+    assert mails_about(national) == {}
+
+
+def test_yellow_counts_follow_each_units_calendar(tree):
+    from portal.domain.calendars import yellow_clause
+
+    _regional_day_off("TNG-DISHUB", date(2026, 11, 24))
+    wednesday = end_of(date(2026, 11, 25))
+    regional = make_report(wednesday, unit="TNG-DISHUB")
+    make_report(wednesday, unit="TNG-DISDUKCAPIL")  # green: Tuesday is a working day there
+    tonight = make_report(TODAY, unit="TNG-DISDUKCAPIL")
+    make_report(OVERDUE, unit="TNG-DISHUB")  # red, not yellow
+    db.session.commit()
+    yellow = db.session.scalars(select(Report.id).where(yellow_clause(NOW))
+                                .order_by(Report.id)).all()
+    assert yellow == sorted([regional.id, tonight.id])
+
+
+def test_a_regional_day_off_delays_the_automatic_completion(tree):
+    # Answered Monday 9 November: ten working days end on Monday 23 nationally, so the report
+    # is completed on Tuesday 24; with a day off on Wednesday 18 at the transport office, its
+    # tenth working day is Tuesday 24 and it is completed on Wednesday 25.
+    _regional_day_off("TNG-DISHUB", date(2026, 11, 18))
+    answered = datetime(2026, 11, 9, 3, 0, tzinfo=timezone.utc)
+    regional = make_report(None, unit="TNG-DISHUB", status=ReportStatus.ANSWERED,
+                           answered_at=answered)
+    national = make_report(None, status=ReportStatus.ANSWERED, answered_at=answered)
+    db.session.commit()
+
+    assert run_sweep(NOW + timedelta(days=1)).completed == 1
+    db.session.commit()
+    assert db.session.get(Report, national.id).status is ReportStatus.COMPLETED
+    assert db.session.get(Report, regional.id).status is ReportStatus.ANSWERED
+    assert run_sweep(NOW + timedelta(days=2)).completed == 1
+    db.session.commit()
+    assert db.session.get(Report, regional.id).status is ReportStatus.COMPLETED
+
+
+def test_a_supervisor_of_the_institution_and_of_a_unit_counts_each_red_report_once(tree):
+    from portal.models import Membership, Role
+    from tests.helpers import user
+
+    db.session.add(Membership(user=user(SUPERVISOR), institution=node("TNG-DISDUKCAPIL"),
+                              role=Role.SUPERVISOR))
+    reds = [make_report(OVERDUE, unit="TNG-DISDUKCAPIL") for _ in range(2)]
+    reds.append(make_report(OVERDUE, unit="TNG-DISHUB"))
+    db.session.commit()
+
+    run_sweep(NOW)
+    db.session.commit()
+    mails = [m for m in outbox() if m.recipient == SUPERVISOR]
+    assert len(mails) == 1
+    assert "3" in mails[0].subject and "5" not in mails[0].subject
+    assert all(report.public_number in mails[0].body_text for report in reds)
+    assert "/staf/pengawasan" not in mails[0].body_text  # nothing left out, nothing counted twice
