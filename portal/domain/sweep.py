@@ -10,10 +10,13 @@ only grow with the number of distinct auto-completion policies):
    (report, kind, deadline) with ON CONFLICT DO NOTHING makes the sweep idempotent: a notice
    already recorded is not recorded (nor sent) again, and the rows of this run carry its token;
 2. one INSERT ... SELECT writes the internal "overdue" event of each report that just turned red;
-3. one SELECT counts the new notices per kind; one windowed SELECT lists them per recipient
-   and kind, one per institution and kind (the first DIGEST_LIMIT of each, with the total),
-   and one bulk INSERT queues one digest mail per (recipient, kind) and one digest webhook
-   per (institution, kind): the outbox rows grow with the recipients, not the reports;
+3. one SELECT counts the new notices per kind; one windowed SELECT ranks them per audience
+   (a unit's liaisons and operators, an institution's admins, its supervisors, the national
+   admins, an institution's webhook) and kind, and returns the first DIGEST_LIMIT of each
+   with its total; one SELECT finds the staff of those audiences; Python merges the digests
+   of a person's audiences, and one bulk INSERT queues one digest mail per (recipient, kind)
+   and one digest webhook per (institution, kind): the outbox rows grow with the recipients,
+   not the reports;
 4. per auto-completion policy, one INSERT ... SELECT of COMPLETED events and one UPDATE.
 
 The end of the next working day and the completion cutoff are counted on each report's own
