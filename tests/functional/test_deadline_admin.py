@@ -296,3 +296,152 @@ def test_an_unknown_scope_is_404(frozen):
     client = signed_in(frozen, ADMIN)
     for key in ("999999", "abc", "99999999999999999999", str(node("TNG-DISHUB").id)):
         assert client.get(f"/staf/kelola/tenggat/{key}").status_code == 404, key
+
+
+# --------------------------------------------------------------------------- the audit log
+SUPERVISOR = "inspektorat@tangerangkab.example.id"
+SERANG_SUPERVISOR = "inspektorat@serangkab.example.id"
+
+
+def serang_supervisor():
+    serang = node("KAB-SERANG") or Institution(
+        kind=InstitutionKind.INSTITUTION, code="KAB-SERANG", name="Pemerintah Kabupaten Serang",
+        parent=node("KEMENPANRB"))
+    account = User(email=SERANG_SUPERVISOR, name="Inspektorat Serang", is_staff=True)
+    account.set_password(DEMO_PASSWORD)
+    account.memberships.append(Membership(institution=serang, role=Role.SUPERVISOR))
+    db.session.add(account)
+    db.session.commit()
+
+
+def test_deadline_changes_are_in_the_audit_log_of_that_institutions_supervisors(frozen):
+    client = signed_in(frozen, ADMIN)
+    page = scope_page("KAB-TANGERANG")
+    assert post(client, page, page, **{**POLICY, "follow_up_days": "7"}).status_code == 302
+    assert post(client, f"{page}/libur", page, day="2026-03-03",
+                name="Cuti bersama kabupaten").status_code == 302
+    holiday = db.session.scalar(select(Holiday))
+    assert post(client, f"{page}/libur/{holiday.id}/hapus", page).status_code == 302
+    saved = post(client, f"{page}/webhook", page,
+                 webhook_url="https://wa.example.id/hook?token=rahasia-gateway")
+    assert saved.status_code == 200
+    secret = node("KAB-TANGERANG").webhook_secret
+    serang_supervisor()
+
+    html = unescape(signed_in(frozen, SUPERVISOR).get("/staf/audit").get_data(as_text=True))
+    for text in ("Deadlines changed", "follow_up_days 5 → 7", "Holiday added",
+                 "Holiday removed", "2026-03-03 Cuti bersama kabupaten",
+                 "Webhook for deadline notices changed",
+                 "(none) → https://wa.example.id/hook?…; new secret"):
+        assert text in html, text
+    assert secret not in html and "rahasia-gateway" not in html
+    national = unescape(signed_in(frozen, NATIONAL_ADMIN).get("/staf/audit").get_data(
+        as_text=True))
+    assert "Holiday added" in national and "follow_up_days 5 → 7" in national
+
+    other = unescape(signed_in(frozen, SERANG_SUPERVISOR).get("/staf/audit").get_data(
+        as_text=True))
+    for text in ("Deadlines changed", "Holiday added", "Holiday removed", "Cuti bersama",
+                 "Webhook for deadline notices changed", "wa.example.id"):
+        assert text not in other, text
+
+
+# --------------------------------------------------------------------------- the webhook
+def secret_on(html: str) -> str | None:
+    match = re.search(r'id="webhook-secret">([^<]*)<', html)
+    return match.group(1).strip() if match else None
+
+
+@pytest.mark.parametrize("url, message", [
+    ("", "Give the address of the webhook."),
+    ("http://gateway.example.id/hook", "Use an https:// address"),
+    ("ftp://gateway.example.id/hook", "Give an address that starts with https://."),
+    ("https://", "This is not a web address."),
+    ("https://gateway.example.id:port/hook", "This is not a web address."),
+    ("https://" + "x" * 500, "at most 500 characters"),
+])
+def test_a_bad_webhook_address_is_refused_next_to_the_field_and_kept(frozen, url, message):
+    client = signed_in(frozen, ADMIN)
+    page = scope_page("KAB-TANGERANG")
+    response = post(client, f"{page}/webhook", page, webhook_url=url)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in field_error(html, "webhook_url")
+    assert input_value(html, "webhook_url") == url
+    assert secret_on(html) is None
+    regency = node("KAB-TANGERANG")
+    assert regency.webhook_url is None and regency.webhook_secret is None
+
+
+def test_the_webhook_secret_is_shown_once_and_can_be_made_anew(frozen):
+    client = signed_in(frozen, ADMIN)
+    page = scope_page("KAB-TANGERANG")
+    assert "No webhook: deadline notices go by e-mail only." in client.get(page).get_data(
+        as_text=True)
+
+    response = post(client, f"{page}/webhook", page, webhook_url="https://wa.example.id/hook")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    first = secret_on(response.get_data(as_text=True))
+    regency = node("KAB-TANGERANG")
+    assert re.fullmatch(r"[0-9a-f]{64}", first) and regency.webhook_secret == first
+    assert regency.webhook_url == "https://wa.example.id/hook"
+    html = client.get(page).get_data(as_text=True)
+    assert "https://wa.example.id/hook" in html
+    assert first not in html and secret_on(html) is None, "shown once only"
+
+    # A new address keeps the secret (and does not show it); a new secret replaces it.
+    response = post(client, f"{page}/webhook", page, webhook_url="http://127.0.0.1:8080/hook")
+    assert response.status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert "Webhook saved. Its secret is unchanged." in html and first not in html
+    db.session.refresh(regency)
+    assert regency.webhook_url == "http://127.0.0.1:8080/hook"
+    assert regency.webhook_secret == first
+
+    response = post(client, f"{page}/webhook/rahasia", page)
+    assert response.status_code == 200
+    second = secret_on(response.get_data(as_text=True))
+    db.session.refresh(regency)
+    assert second != first and regency.webhook_secret == second
+    assert "the old one no longer works" in response.get_data(as_text=True)
+    assert second not in client.get(page).get_data(as_text=True)
+
+    response = post(client, f"{page}/webhook/hapus", page)
+    assert response.status_code == 302
+    db.session.refresh(regency)
+    assert regency.webhook_url is None and regency.webhook_secret is None
+    html = client.get(page).get_data(as_text=True)
+    assert "Webhook removed" in html and "No webhook" in html
+    # Without an address there is no secret to make.
+    response = post(client, f"{page}/webhook/rahasia", page)
+    assert response.status_code == 302
+    assert "Set the address of the webhook first." in client.get(page).get_data(as_text=True)
+    db.session.refresh(regency)
+    assert regency.webhook_secret is None
+
+
+def test_who_may_set_a_webhook(frozen):
+    page = scope_page("KAB-TANGERANG")
+    national = signed_in(frozen, NATIONAL_ADMIN)
+    response = post(national, f"{page}/webhook", page, webhook_url="https://wa.example.id/n")
+    assert response.status_code == 200 and secret_on(response.get_data(as_text=True))
+    assert node("KAB-TANGERANG").webhook_url == "https://wa.example.id/n"
+    # The national level has no webhook (notices go to institutions).
+    assert "webhook_url" not in national.get(scope_page()).get_data(as_text=True)
+    token = csrf_token(national, scope_page())
+    assert national.post(f"{scope_page()}/webhook", data={
+        "csrf_token": token, "webhook_url": "https://x.example.id/"}).status_code == 404
+
+    serang_admin()
+    other = signed_in(frozen, SERANG_ADMIN)
+    token = csrf_token(other, scope_page("KAB-SERANG"))
+    for path in (f"{page}/webhook", f"{page}/webhook/rahasia", f"{page}/webhook/hapus"):
+        response = other.post(path, data={"csrf_token": token,
+                                          "webhook_url": "https://evil.example.id/"})
+        assert response.status_code == 403, path
+    liaison = signed_in(frozen, LIAISON)
+    token = csrf_token(liaison, "/staf/")
+    assert liaison.post(f"{page}/webhook/hapus", data={"csrf_token": token}).status_code == 403
+    db.session.expire_all()
+    assert node("KAB-TANGERANG").webhook_url == "https://wa.example.id/n"
