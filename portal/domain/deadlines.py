@@ -616,12 +616,12 @@ def _move_touched_deadlines(day: date, institution_id: int | None) -> int:
 
     calendars: dict[int, frozenset[date]] = {}
     rows = []
-    for start, count, node_id in groups:
+    for start, working_days, node_id in groups:
         if node_id not in calendars:
             place = db.session.get(Institution, node_id) if node_id else None
             calendars[node_id] = days_off_for(place)
-        rows.append((start, count, node_id,
-                     end_of_day(add_working_days(start, count, calendars[node_id]))))
+        rows.append((start, working_days, node_id,
+                     end_of_day(add_working_days(start, working_days, calendars[node_id]))))
 
     moved = 0
     options = {"synchronize_session": False}

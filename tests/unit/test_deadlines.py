@@ -491,7 +491,8 @@ def test_a_clock_started_with_the_new_holiday_is_not_moved_again(filer):
     assert follow_up.due_at == due(date(2026, 12, 30))
 
 
-def test_a_regional_holiday_moves_only_the_deadlines_of_that_subtree(filer):
+def test_a_regional_holiday_moves_only_the_deadlines_of_that_subtree(filer, monkeypatch):
+    monkeypatch.setattr(deadlines, "APPLY_CHUNK", 1)  # one UPDATE per group: chunks add up
     follow_up, verification = two_open_clocks(filer)
     kota = Institution(code="KOTA-TANGERANG", name="Pemerintah Kota Tangerang",
                        kind=InstitutionKind.INSTITUTION, parent=node("KEMENPANRB"))
