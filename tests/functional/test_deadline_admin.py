@@ -376,8 +376,9 @@ def test_a_bad_webhook_address_is_refused_next_to_the_field_and_kept(frozen, url
 def test_the_webhook_secret_is_shown_once_and_can_be_made_anew(frozen):
     client = signed_in(frozen, ADMIN)
     page = scope_page("KAB-TANGERANG")
-    assert "No webhook: deadline notices go by e-mail only." in client.get(page).get_data(
-        as_text=True)
+    html = client.get(page).get_data(as_text=True)
+    assert "No webhook: deadline notices go by e-mail only." in html
+    assert html.count('name="webhook_url"') == 1 and "<title>Deadlines and holidays:" in html
 
     response = post(client, f"{page}/webhook", page, webhook_url="https://wa.example.id/hook")
     assert response.status_code == 200
