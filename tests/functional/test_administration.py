@@ -354,7 +354,8 @@ def _routes(ids):
              f"/staf/kelola/templat/{template}", f"/staf/kelola/templat/{template}/hapus"]
     scope = f"/staf/kelola/tenggat/{ids['institution']}"
     gets += ["/staf/kelola/tenggat", scope]
-    posts += [scope, f"{scope}/libur", f"{scope}/libur/1/hapus"]
+    posts += [scope, f"{scope}/libur", f"{scope}/libur/1/hapus", f"{scope}/webhook",
+              f"{scope}/webhook/rahasia", f"{scope}/webhook/hapus"]
     return gets, posts
 
 
