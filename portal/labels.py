@@ -53,6 +53,7 @@ EVENT = {
     EventKind.CLARIFICATION_REQUESTED: _l("Question to the reporter"),
     EventKind.DEADLINE_EXTENDED: _l("Answer time extended"),
     EventKind.OVERDUE: _l("Deadline passed: under supervision"),
+    EventKind.DUPLICATE_MERGED: _l("A duplicate of this report was archived"),
 }
 ROLE = {
     Role.NATIONAL_ADMIN: _l("National administrator"),

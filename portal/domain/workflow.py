@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from portal.domain import DomainError, deadlines, notifications
+from portal.domain import DomainError, deadlines, duplicates, notifications
 from portal.domain.permissions import acting_roles, nodes_for, subtree_ids
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
@@ -153,6 +153,7 @@ class ActionInput:
     target_institution_id: int | None = None
     operator_id: int | None = None
     archive_reason: ArchiveReason | None = None
+    duplicate_of: str | None = None  # the original's public number, for a duplicate
     extras: dict = field(default_factory=dict)
 
 
@@ -275,7 +276,13 @@ def perform(report: Report, action: Action, *, actor: User, now: datetime,
     elif action is Action.ARCHIVE:
         if data.archive_reason is None:
             raise DomainError(_l("Choose why the report is archived."), field="archive_reason")
+        original = None
+        if data.archive_reason is ArchiveReason.DUPLICATE:
+            with db.session.no_autoflush:
+                original = duplicates.find_original(data.duplicate_of, report)
         report.archive_reason = data.archive_reason
+        if original is not None:
+            duplicates.link_duplicate(report, original, event, actor=actor, now=now)
     elif action is Action.DISPOSITION:
         unit = _unit_of(report, data.target_institution_id)
         if unit.id == report.current_unit_id and report.status is S.DISPOSITIONED:

@@ -9,6 +9,14 @@ from portal.models.deadline import (
     Holiday,
     NoticeKind,
 )
+from portal.models.duplicate import (
+    CandidateState,
+    Certainty,
+    DuplicateCandidate,
+    DuplicateReason,
+    ReportSupport,
+)
+from portal.models.feed import FeedSource
 from portal.models.institution import District, Institution, InstitutionKind
 from portal.models.outbox import OutboxChannel, OutboxMessage, OutboxState
 from portal.models.report import (
@@ -35,4 +43,6 @@ __all__ = [
     "InstitutionKind", "Membership", "NoticeKind", "OutboxChannel", "OutboxMessage",
     "OutboxState", "Report", "ReportEvent",
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
+    "CandidateState", "Certainty", "DuplicateCandidate", "DuplicateReason", "FeedSource",
+    "ReportSupport",
 ]

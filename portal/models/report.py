@@ -91,6 +91,20 @@ class Report(db.Model):
             "clock_paused_at IS NULL OR deadline_kind IS NOT NULL", name="paused_clock_exists"
         ),
         CheckConstraint("clock_added_days >= 0", name="clock_added_days_not_negative"),
+        # Duplicates (portal/domain/duplicates.py): a report archived as a duplicate names
+        # its original, and only such a report does.
+        CheckConstraint(
+            "(COALESCE(archive_reason, '') = 'duplicate') = (duplicate_of_id IS NOT NULL)",
+            name="duplicate_has_original",
+        ),
+        CheckConstraint("duplicate_of_id <> id", name="not_duplicate_of_itself"),
+        # A report from another system keeps that system's id, once per system.
+        db.UniqueConstraint("source_id", "external_id", name="uq_report_source_external"),
+        CheckConstraint("(source_id IS NULL) = (external_id IS NULL)",
+                        name="external_id_has_source"),
+        # Duplicate candidates and similar reports: one category in one kecamatan, recent.
+        db.Index("ix_report_category_district_created", "category_id", "district_id",
+                 "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -140,6 +154,13 @@ class Report(db.Model):
     deadline_extended: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Where a report from another system came from, and its id there.
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("feed_source.id"))
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # SHA-256 of the normalised title and body: the same text filed twice is found by index.
+    text_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    # Set when archived as a duplicate: the report it repeats (whose progress it follows).
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
     # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -162,8 +183,11 @@ class Report(db.Model):
         back_populates="report", order_by="Attachment.id", cascade="all, delete-orphan"
     )
     events: Mapped[list["ReportEvent"]] = relationship(
-        back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan"
+        back_populates="report", order_by="ReportEvent.id", cascade="all, delete-orphan",
+        foreign_keys="ReportEvent.report_id"
     )
+    duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id],
+                                                         foreign_keys=[duplicate_of_id])
 
 
 class ReporterIdentity(db.Model):
@@ -180,6 +204,9 @@ class ReporterIdentity(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     nik: Mapped[str | None] = mapped_column(String(16))
+    # A keyed hash of the reporter's account, e-mail or phone (portal/domain/duplicates.py),
+    # to find a reporter's other reports without reading identities.
+    contact_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
 
     report: Mapped[Report] = relationship(back_populates="identity")
     user: Mapped[User | None] = relationship()
@@ -222,6 +249,9 @@ class EventKind(enum.Enum):
     CLARIFICATION_REQUESTED = "clarification_requested"
     DEADLINE_EXTENDED = "deadline_extended"
     OVERDUE = "overdue"  # the staff deadline passed: the report is under supervision
+    # Another report was archived as a duplicate of this one (the copy's own history says
+    # "archived", with this report as its related report).
+    DUPLICATE_MERGED = "duplicate_merged"
 
 
 class ReportEvent(db.Model):
@@ -242,11 +272,14 @@ class ReportEvent(db.Model):
     # Where a routing or disposition sent the report, whom an assignment named.
     target_institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
     target_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The other report of a duplicate pair (the original, or the copy merged into this one).
+    related_report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
     # The deadline this event gave: the unit's on a disposition, the new one on an extension.
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    report: Mapped[Report] = relationship(back_populates="events")
+    report: Mapped[Report] = relationship(back_populates="events", foreign_keys=[report_id])
+    related_report: Mapped[Report | None] = relationship(foreign_keys=[related_report_id])
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
     target_institution: Mapped[Institution | None] = relationship()
     target_user: Mapped[User | None] = relationship(foreign_keys=[target_user_id])

@@ -10,13 +10,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from portal.domain.inbox import InboxFilters, Sort
 from portal.domain.paging import Cursor
 from portal.domain.workflow import Action
-from portal.forms import PortalForm, choice_id, clean_text
+from portal.forms import PortalForm, choice_id, clean_text, clean_upper
 from portal.i18n import lazy_gettext as _l
 from portal.models import ArchiveReason, ReportKind, ReportStatus
 
@@ -45,6 +45,9 @@ class ActionForm(PortalForm):
     operator_id = SelectField(_l("Operator"), coerce=choice_id, validate_choice=False,
                               choices=[])
     archive_reason = SelectField(_l("Reason for archiving"), validate_choice=False, choices=[])
+    duplicate_of = StringField(_l("Number of the report this one repeats"),
+                               description=_l("Only for a duplicate."),
+                               filters=[clean_upper], validators=[Optional(), Length(max=24)])
 
     def __init__(self, action: Action, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -311,7 +311,8 @@ def _stale(number: str, form: ActionForm):
     kept = _fresh_form(form.action, report, message=form.message.data,
                        visible_to_reporter=form.visible_to_reporter.data,
                        target_institution_id=form.target_institution_id.data,
-                       operator_id=form.operator_id.data, archive_reason=form.archive_reason.data)
+                       operator_id=form.operator_id.data, archive_reason=form.archive_reason.data,
+                       duplicate_of=form.duplicate_of.data)
     return _render_report(report, status=409, failed=kept, notice=STALE_MESSAGE)
 
 
@@ -334,6 +335,7 @@ def act(number: str, action_name: str):
         target_institution_id=form.target_institution_id.data,
         operator_id=form.operator_id.data,
         archive_reason=form.archive_reason_value(),
+        duplicate_of=form.duplicate_of.data,
     )
     actor = _actor()
     try:

@@ -332,7 +332,7 @@ def test_routing_and_archiving(filer):
     assert report.deadline_kind is DeadlineKind.VERIFICATION
     assert report.due_at == due(date(2026, 11, 27)), "the institution's own 3 days"
     act(report, Action.ARCHIVE, ADMIN, utc(2026, 11, 24, 4, 0),
-        archive_reason=ArchiveReason.DUPLICATE)
+        archive_reason=ArchiveReason.NOT_ACTIONABLE)
     assert report.due_at is None and report.deadline_kind is None
     db.session.commit()
 

@@ -147,7 +147,7 @@ def valid_input(action: Action, report: Report, actors) -> ActionInput:
         message="Mohon ditindaklanjuti.", visible_to_reporter=True,
         target_institution_id=target,
         operator_id=actors[Role.OPERATOR].id,
-        archive_reason=ArchiveReason.DUPLICATE,
+        archive_reason=ArchiveReason.NOT_ACTIONABLE,
     )
 
 
