@@ -6,8 +6,12 @@ to the first one, so that a reporter's tracking page follows the report that is 
 copy keeps its own attachments and history; the original's history records the merge, and its
 page lists the copies with their attachments. Functions here flush at most; never commit.
 """
+import hashlib
+import re
+import unicodedata
 from datetime import datetime
 
+from rapidfuzz import fuzz
 from sqlalchemy import select
 
 from portal.domain import DomainError
@@ -16,6 +20,35 @@ from portal.i18n import lazy_gettext as _l
 from portal.models import EventKind, Report, ReportEvent, ReportStatus, User
 
 MAX_CHAIN = 20
+
+
+# ----------------------------------------------------------------------------- comparing texts
+_PUNCTUATION = re.compile(r"[^\w\s]+", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_text(text: str | None) -> str:
+    """Lower case, accents and punctuation gone, runs of spaces as one: what two copies of a
+    report keep in common when a system re-sends it or a citizen pastes it again."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return _SPACES.sub(" ", _PUNCTUATION.sub(" ", text)).strip()
+
+
+def text_hash(title: str | None, body: str | None) -> bytes:
+    """SHA-256 of the normalised title and body (stored on the report, indexed)."""
+    joined = normalize_text(title) + "\n" + normalize_text(body)
+    return hashlib.sha256(joined.encode("utf-8")).digest()
+
+
+def similarity(title_a: str, body_a: str, title_b: str, body_b: str) -> float:
+    """0..1: how alike two reports read. Titles weigh as much as bodies; word order and
+    repeated words do not count (``token_set_ratio``), so "jalan rusak di Cikupa" and "Cikupa:
+    jalan rusak parah" are close. Bodies are compared on their first 1,000 characters."""
+    titles = fuzz.token_set_ratio(normalize_text(title_a), normalize_text(title_b))
+    bodies = fuzz.token_set_ratio(normalize_text(body_a)[:1000],
+                                  normalize_text(body_b)[:1000])
+    return round((titles + bodies) / 200, 3)
 
 
 def original_of(report: Report) -> Report:
