@@ -52,6 +52,14 @@ class ReportDraft:
     phone: str | None = None
     nik: str | None = None
     channel: Channel = Channel.WEB
+    # A report from another system (portal/domain/feed.py): the system, its id there, the
+    # institution it was sent to (None: by category, as on the web) and when it was filed
+    # there (None: now). That system keeps in touch with the reporter and gave them its own
+    # receipt: no contact is required and no tracking code is mailed.
+    source_id: int | None = None
+    external_id: str | None = None
+    institution_id: int | None = None
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -67,9 +75,10 @@ def jakarta_today(now: datetime) -> date:
 
 
 def identity_problems(draft: ReportDraft) -> dict[str, object]:
-    """The reporter must be reachable unless they chose to be anonymous."""
+    """The reporter must be reachable unless they chose to be anonymous (or another system,
+    which keeps in touch with them, sent the report)."""
     problems: dict[str, object] = {}
-    if draft.is_anonymous:
+    if draft.is_anonymous or draft.source_id is not None:
         return problems
     if not (draft.name or "").strip():
         problems["name"] = _l("Write your name, or choose to report anonymously.")
@@ -153,8 +162,11 @@ def file_report(
         is_anonymous=draft.is_anonymous,
         is_confidential=draft.is_confidential,
         status=ReportStatus.SUBMITTED,
-        current_institution=_receiving_institution(category),
-        created_at=now,
+        current_institution=(db.session.get(Institution, draft.institution_id)
+                             if draft.institution_id else _receiving_institution(category)),
+        source_id=draft.source_id,
+        external_id=draft.external_id,
+        created_at=draft.created_at or now,
         updated_at=now,
     )
     db.session.add(report)
@@ -200,7 +212,7 @@ def file_report(
         deadlines.start_verification(report, now=now)
         db.session.flush()
 
-        if email:
+        if email and draft.source_id is None:
             notifications.queue_mail(
                 recipient=email,
                 subject=_l("Your report %(number)s has been received", number=report.public_number),
