@@ -1,6 +1,6 @@
 """The audit log: who looked at an identity, who changed a role, who exported what, who failed
-to sign in, who changed the deadlines, the holidays or the webhook. Append-only; supervisors
-read it for their institution."""
+to sign in, who changed the deadlines, the holidays, the webhook or a feed source.
+Append-only; supervisors read it for their institution."""
 import enum
 from datetime import datetime
 
@@ -25,6 +25,8 @@ class AuditAction(enum.Enum):
     HOLIDAY_ADDED = "holiday_added"
     HOLIDAY_REMOVED = "holiday_removed"
     WEBHOOK_CHANGED = "webhook_changed"
+    # A feed source added, given a new API key, disabled or enabled (portal/domain/feed.py).
+    FEED_SOURCE_CHANGED = "feed_source_changed"
 
 
 class AuditEntry(db.Model):

@@ -67,4 +67,5 @@ AUDIT = {
     AuditAction.HOLIDAY_ADDED: _l("Holiday added"),
     AuditAction.HOLIDAY_REMOVED: _l("Holiday removed"),
     AuditAction.WEBHOOK_CHANGED: _l("Webhook for deadline notices changed"),
+    AuditAction.FEED_SOURCE_CHANGED: _l("Feed source changed"),
 }
