@@ -6,7 +6,14 @@ from sqlalchemy import select
 
 from portal.domain.filing import ReportDraft, file_report
 from portal.extensions import db
-from portal.models import ArchiveReason, Category, District, Report, ReportKind, ReportStatus
+from portal.models import (
+    ArchiveReason,
+    Category,
+    District,
+    Report,
+    ReportKind,
+    ReportStatus,
+)
 from portal.storage import AttachmentStore
 
 CATEGORY = "INFRASTRUKTUR"

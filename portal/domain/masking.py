@@ -27,7 +27,7 @@ def _is_phone(run: str) -> bool:
     digits = _NOT_DIGIT.sub("", run)
     if not 9 <= len(digits) <= 15:
         return False
-    return digits.startswith("0") or digits.startswith("62")
+    return digits.startswith(("0", "62"))
 
 
 def mask_personal_data(text: str | None) -> str:
