@@ -12,8 +12,19 @@ the unit) is the memory. Another alert is queued only when no alert for the unit
 after the unit's last activity, i.e. once somebody of the unit has been back and the unit went
 offline again. No column or table is needed for that.
 
+Detection is set-based: one statement reads the added days off of every calendar in play (the
+cutoff of each distinct calendar is computed here, in Python), one statement finds the offline
+units of all institutions at once (waiting counts, the staff's last activity through the tree,
+each institution's cutoff applied as a CASE), one reads the admins of the institutions
+concerned and one the latest alert of every offline unit. The sweep worker runs the check
+every minute: four statements (plus the INSERT of new alerts) whatever the number of
+institutions and units. (The latest-alert read scans the outbox by subject, which has no
+index: 0.1 to 0.15 s a million mails on benchmarks/offline.py; an index on the subject, or a
+small table of alerts per unit, would make it constant once the outbox grows that large.)
+
 Functions here flush at most; they never commit.
 """
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection
@@ -22,7 +33,8 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from portal.domain.calendar import is_working_day, jakarta_date, start_of_day
 from portal.domain.deadlines import ancestor_ids, days_off_for
@@ -32,6 +44,7 @@ from portal.extensions import db
 from portal.i18n import gettext
 from portal.models import (
     EventKind,
+    Holiday,
     Institution,
     InstitutionKind,
     Membership,
@@ -42,6 +55,7 @@ from portal.models import (
     Role,
     User,
 )
+from portal.models.types import UTCDateTime
 
 WAITING = (ReportStatus.DISPOSITIONED, ReportStatus.IN_PROGRESS, ReportStatus.REOPENED)
 DEFAULT_IDLE = timedelta(hours=24)
@@ -108,30 +122,136 @@ def _unit_staff(units: Collection[Institution]) -> tuple[dict[int, set[int]],
     return staff, seen
 
 
+def _calendar_rows(since: date, until: date, only: Institution | None):
+    """The added days off in [since, until]: (day, node the day is bound to or None, an
+    institution it applies to). A day bound to a node applies to the institutions at or below
+    the node (``only``, when given, instead of every institution) -- as ``days_off_for``."""
+    in_window = Holiday.day.between(since, until)
+    below = (select(Institution.id.label("root_id"), Institution.id.label("node_id"),
+                    Institution.kind.label("kind"))
+             .where(Institution.id.in_(select(Holiday.institution_id).where(
+                 in_window, Holiday.institution_id.is_not(None))))
+             .cte("below", recursive=True))
+    child = aliased(Institution)
+    below = below.union_all(select(below.c.root_id, child.id, child.kind)
+                            .where(child.parent_id == below.c.node_id))
+    target = (below.c.kind == InstitutionKind.INSTITUTION if only is None
+              else below.c.node_id == only.id)
+    covered = select(below.c.root_id, below.c.node_id).where(target).subquery()
+    return (select(Holiday.day, Holiday.institution_id, covered.c.node_id)
+            .outerjoin(covered, covered.c.root_id == Holiday.institution_id)
+            .where(in_window))
+
+
+def _cutoffs(now: datetime, idle: timedelta,
+             only: Institution | None) -> tuple[datetime, dict[int, datetime]]:
+    """The working-time cutoff on the calendar of the days off that apply everywhere, and that
+    of each institution whose added days off make its cutoff another one. One statement reads
+    the days off of a window back from today; the rare idle time that reaches back past the
+    window (weeks of days off) widens it and reads again."""
+    today = jakarta_date(now)
+    span = timedelta(days=14) + 3 * timedelta(days=math.ceil(idle / timedelta(days=1)))
+    known: dict[frozenset[date], datetime] = {}
+
+    def cutoff(days_off: frozenset[date]) -> datetime:
+        if days_off not in known:
+            known[days_off] = working_cutoff(now, idle, days_off)
+        return known[days_off]
+
+    while True:
+        since = today - span
+        everywhere: set[date] = set()
+        regional: dict[int, set[date]] = defaultdict(set)
+        for day, bound_to, institution_id in db.session.execute(
+                _calendar_rows(since, today, only)).all():
+            if bound_to is None:
+                everywhere.add(day)
+            elif institution_id is not None:
+                regional[institution_id].add(day)
+        default = cutoff(frozenset(everywhere))
+        special = {institution_id: cutoff(frozenset(everywhere | days))
+                   for institution_id, days in regional.items()}
+        special = {key: value for key, value in special.items() if value != default}
+        if (jakarta_date(min([default, *special.values()])) >= since
+                or span > timedelta(days=3700)):
+            return default, special
+        span *= 2
+
+
+def _cutoff_case(institution_id, default: datetime, special: dict[int, datetime]):
+    """``institution_id``'s cutoff in SQL: one WHEN per distinct cutoff that is not the
+    default one."""
+    by_cutoff: dict[datetime, list[int]] = defaultdict(list)
+    for key, value in special.items():
+        by_cutoff[value].append(key)
+    if not by_cutoff:
+        return literal(default, UTCDateTime())
+    return case(*[(institution_id.in_(sorted(ids)), literal(value, UTCDateTime()))
+                  for value, ids in sorted(by_cutoff.items())],
+                else_=literal(default, UTCDateTime()))
+
+
+def _find_offline(now: datetime, idle: timedelta | None,
+                  only: Institution | None) -> list[tuple[Institution, OfflineUnit]]:
+    """(institution, offline unit) of every institution (of ``only``) at ``now``, by
+    institution id, then unit name. Two statements: the days off, then one query with
+
+    * ``waiting``: the waiting reports per institution and unit (a report at a unit has the
+      unit's institution as its ``current_institution_id``);
+    * ``above``: each of those units with every node from it up to the root;
+    * ``activity``: per unit, the latest ``last_seen_at`` of the active liaisons at the unit
+      and the active operators at it or above it (as ``workflow.operators_of_unit``);
+    * and the unit's institution's cutoff, to keep only the units idle since before it.
+
+    (Reading the waiting reports of the idle units only does not pay: the reports of a unit
+    lie all over the table, PostgreSQL scans it anyway; see benchmarks/offline.py.)"""
+    idle = configured_idle() if idle is None else idle
+    default, special = _cutoffs(now, idle, only)
+    waiting_where = [Report.current_unit_id.is_not(None), Report.status.in_(WAITING)]
+    if only is not None:
+        waiting_where.append(Report.current_institution_id == only.id)
+    waiting = (select(Report.current_institution_id.label("institution_id"),
+                      Report.current_unit_id.label("unit_id"),
+                      func.count(Report.id).label("waiting"))
+               .where(*waiting_where)
+               .group_by(Report.current_institution_id, Report.current_unit_id)).cte("waiting")
+    above = (select(Institution.id.label("unit_id"), Institution.id.label("node_id"))
+             .where(Institution.id.in_(select(waiting.c.unit_id)),
+                    Institution.kind == InstitutionKind.UNIT)
+             .cte("above", recursive=True))
+    step = aliased(Institution)
+    above = above.union_all(select(above.c.unit_id, step.parent_id)
+                            .where(step.id == above.c.node_id, step.parent_id.is_not(None)))
+    activity = (select(above.c.unit_id, func.max(User.last_seen_at).label("last_active_at"))
+                .select_from(above)
+                .join(Membership, Membership.institution_id == above.c.node_id)
+                .join(User, User.id == Membership.user_id)
+                .where(User.is_active_account.is_(True),
+                       or_(Membership.role == Role.OPERATOR,
+                           and_(Membership.role == Role.LIAISON,
+                                above.c.node_id == above.c.unit_id)))
+                .group_by(above.c.unit_id)).subquery("activity")
+    unit, institution = aliased(Institution), aliased(Institution)
+    cutoff = _cutoff_case(waiting.c.institution_id, default, special)
+    query = (select(institution, unit, waiting.c.waiting, activity.c.last_active_at)
+             .select_from(waiting)
+             .join(unit, unit.id == waiting.c.unit_id)
+             .join(institution, institution.id == waiting.c.institution_id)
+             .outerjoin(activity, activity.c.unit_id == waiting.c.unit_id)
+             .where(unit.kind == InstitutionKind.UNIT,
+                    or_(activity.c.last_active_at.is_(None),
+                        activity.c.last_active_at < cutoff)))
+    if only is None:  # every institution: the institution-level nodes, as the loop did
+        query = query.where(institution.kind == InstitutionKind.INSTITUTION)
+    found = [(inst, OfflineUnit(unit=node, waiting=count, last_active_at=last))
+             for inst, node, count, last in db.session.execute(query).all()]
+    return sorted(found, key=lambda pair: (pair[0].id, pair[1].unit.name, pair[1].unit.id))
+
+
 def offline_units(institution: Institution, *, now: datetime,
                   idle: timedelta | None = None) -> list[OfflineUnit]:
-    """The institution's units that are offline at ``now``, by name. (A report at a unit has
-    the unit's institution as its ``current_institution_id``: one grouped query finds the
-    units with waiting reports; nothing more is read when there are none.)"""
-    idle = configured_idle() if idle is None else idle
-    waiting = dict(db.session.execute(
-        select(Report.current_unit_id, func.count(Report.id))
-        .where(Report.current_institution_id == institution.id,
-               Report.current_unit_id.isnot(None), Report.status.in_(WAITING))
-        .group_by(Report.current_unit_id)).all())
-    if not waiting:
-        return []
-    candidates = list(db.session.scalars(select(Institution).where(
-        Institution.id.in_(list(waiting)), Institution.kind == InstitutionKind.UNIT)))
-    staff, seen = _unit_staff(candidates)
-    cutoff = working_cutoff(now, idle, days_off_for(institution))
-    found = []
-    for unit in candidates:
-        times = [seen[user_id] for user_id in staff[unit.id] if seen.get(user_id) is not None]
-        last = max(times) if times else None
-        if last is None or last < cutoff:
-            found.append(OfflineUnit(unit=unit, waiting=waiting[unit.id], last_active_at=last))
-    return sorted(found, key=lambda o: (o.unit.name, o.unit.id))
+    """The institution's units that are offline at ``now``, by name (two statements)."""
+    return [item for _, item in _find_offline(now, idle, institution)]
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -144,43 +264,58 @@ def alert_subject(unit: Institution) -> str:
 
 
 def institution_admins(institution: Institution) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id).where(
-            Membership.role == Role.INSTITUTION_ADMIN,
-            Membership.institution_id == institution.id,
-            User.is_active_account.is_(True)).order_by(User.name, User.id).distinct()))
+    return _admins_of([institution.id]).get(institution.id, [])
 
 
-def _already_alerted(unit: Institution, since: datetime | None) -> bool:
-    query = select(OutboxMessage.id).where(OutboxMessage.subject == alert_subject(unit))
-    if since is not None:
-        query = query.where(OutboxMessage.created_at > since)
-    return db.session.scalar(query.limit(1)) is not None
+def _admins_of(institution_ids) -> dict[int, list[User]]:
+    """Institution id -> its active institution admins, by name; one statement."""
+    admins: dict[int, list[User]] = defaultdict(list)
+    for institution_id, admin in db.session.execute(
+            select(Membership.institution_id, User)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.role == Role.INSTITUTION_ADMIN,
+                   Membership.institution_id.in_(sorted(institution_ids)),
+                   User.is_active_account.is_(True))
+            .order_by(User.name, User.id)).all():
+        if admin not in admins[institution_id]:
+            admins[institution_id].append(admin)
+    return admins
+
+
+def _last_alerts(subjects) -> dict[str, datetime]:
+    """Subject -> when the latest mail with that subject was queued; one statement."""
+    if not subjects:
+        return {}
+    return dict(db.session.execute(
+        select(OutboxMessage.subject, func.max(OutboxMessage.created_at))
+        .where(OutboxMessage.subject.in_(sorted(subjects)))
+        .group_by(OutboxMessage.subject)).all())
 
 
 def alert_offline_units(now: datetime, *, institution: Institution | None = None,
                         idle: timedelta | None = None) -> list[OfflineUnit]:
     """Queue one alert mail to each institution admin for every unit that went offline and was
-    not alerted since its last activity. Returns the units alerted now. Idempotent."""
-    if institution is None:
-        institutions = list(db.session.scalars(select(Institution).where(
-            Institution.kind == InstitutionKind.INSTITUTION).order_by(Institution.id)))
-    else:
-        institutions = [institution]
+    not alerted since its last activity. Returns the units alerted now. Idempotent.
+
+    Four statements for all institutions at once (the days off, the offline units, their
+    institutions' admins, the latest alert of each), then the new alerts' INSERT."""
+    found = _find_offline(now, idle, institution)
+    admins = _admins_of({inst.id for inst, _ in found}) if found else {}
+    found = [(inst, item) for inst, item in found if admins.get(inst.id)]
+    subjects = {item.unit.id: alert_subject(item.unit) for _, item in found}
+    last_alert = _last_alerts(set(subjects.values()))
     alerted = []
-    for inst in institutions:
-        offline = offline_units(inst, now=now, idle=idle)
-        if not offline:
+    for inst, item in found:
+        subject = subjects[item.unit.id]
+        previous = last_alert.get(subject)
+        if previous is not None and (item.last_active_at is None
+                                     or previous > item.last_active_at):
             continue
-        admins = institution_admins(inst)
-        for item in offline:
-            if not admins or _already_alerted(item.unit, item.last_active_at):
-                continue
-            for admin in admins:
-                queue_mail(recipient=admin.email, subject=alert_subject(item.unit),
-                           template="unit_offline", now=now, recipient_user=admin,
-                           institution=inst, offline=item)
-            alerted.append(item)
+        for admin in admins[inst.id]:
+            queue_mail(recipient=admin.email, subject=subject, template="unit_offline",
+                       now=now, recipient_user=admin, institution=inst, offline=item)
+        last_alert[subject] = now  # a unit under two institutions is alerted once
+        alerted.append(item)
     db.session.flush()
     return alerted
 
