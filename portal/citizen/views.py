@@ -1,7 +1,9 @@
 """The citizen's side: choose, file, get the code, track, reply, rate; optional accounts."""
+import secrets
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -12,6 +14,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +33,7 @@ from portal.domain import DomainError
 from portal.domain.accounts import SignInRefused, authenticate, register_citizen
 from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
 from portal.domain.reporter import is_citizen, owns_report, reports_of
+from portal.domain.support import similar_public_reports, support_report, supporter_for
 from portal.domain.tracking import find_report_by_tracking_code
 from portal.domain.uploads import UploadRejected, prepare_upload
 from portal.domain.workflow import (
@@ -41,6 +45,7 @@ from portal.domain.workflow import (
 )
 from portal.errors import MESSAGES
 from portal.extensions import db, limiter
+from portal.forms import choice_id
 from portal.i18n import SESSION_KEY
 from portal.i18n import lazy_gettext as _l
 from portal.labels import KIND, KIND_HINT
@@ -60,6 +65,10 @@ from portal.web import add_form_error, local_path
 blueprint = Blueprint("citizen", __name__)
 
 JUST_FILED = "just_filed"
+CHECK = "check"  # the filing form's "Check for similar reports" button
+SUPPORT_COOKIE = "lapor_dukung"  # a random token per browser, signed; its keyed hash is kept
+SUPPORT_COOKIE_AGE = 365 * 24 * 3600
+PUBLIC_REPORT_ENDPOINT = "citizen.public_report"
 TRACKED = "tracked_reports"
 MY_REPORTS_PER_PAGE = 20
 
@@ -161,11 +170,27 @@ def _not_saved(form: ReportForm):
     return _render_form(form), 503
 
 
+def _similar_limit() -> str:
+    return current_app.config.get("SIMILAR_LOOKUP_LIMIT", "60 per minute")
+
+
+def _checking() -> bool:
+    """The filing form was sent with "Check for similar reports", not to be filed."""
+    return request.method == "POST" and CHECK in request.form
+
+
 @blueprint.route("/lapor", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["FILING_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["FILING_LIMIT"], methods=["POST"],
+               exempt_when=_checking)
+@limiter.shared_limit(_similar_limit, scope="similar-reports", methods=["POST"],
+                      exempt_when=lambda: not _checking())
 def new_report():
     form = ReportForm()
     _fill_choices(form)
+    if _checking():  # no JavaScript: the same form back, as typed, with the similar reports
+        return _render_form(form, checked=True, similar=similar_public_reports(
+            form.title.data, form.body.data, form.category.data, form.district.data,
+            now=utcnow(), supporter=_supporter()))
     if request.method == "GET":
         requested = request.args.get("kind")
         if requested in {k.value for k in ReportKind}:
@@ -208,14 +233,98 @@ def new_report():
     return redirect(url_for("citizen.filed"))
 
 
-def _render_form(form: ReportForm):
+def _render_form(form: ReportForm, *, similar=(), checked: bool = False):
     had_files = request.method == "POST" and any(
         f and f.filename for f in request.files.getlist(form.attachments.name)
     )
     return render_template(
         "citizen/new_report.html", form=form, kind_hints=KIND_HINT,
         had_files=had_files, today=jakarta_today(utcnow()).isoformat(),
+        **_similar_context(similar, checked),
     )
+
+
+# ----------------------------------------------------------------------------- similar reports
+def _support_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="lapor-support-browser")
+
+
+def _browser_token() -> str | None:
+    """This browser's support token, from its signed cookie; None without a valid one."""
+    value = request.cookies.get(SUPPORT_COOKIE)
+    if not value:
+        return None
+    try:
+        token = _support_serializer().loads(value)
+    except BadSignature:
+        return None
+    return token if isinstance(token, str) and 20 <= len(token) <= 100 else None
+
+
+def _supporter():
+    return supporter_for(_signed_in_citizen(), _browser_token())
+
+
+def _similar_context(similar, checked: bool) -> dict:
+    # The public page of a report comes with the public feed; until then, no link.
+    endpoint = PUBLIC_REPORT_ENDPOINT if PUBLIC_REPORT_ENDPOINT in current_app.view_functions \
+        else None
+    return {"similar": similar, "checked": checked, "detail_endpoint": endpoint}
+
+
+@blueprint.get("/lapor/serupa")
+@limiter.shared_limit(_similar_limit, scope="similar-reports")
+def similar_reports():
+    """The similar reports for what is typed so far, as an HTML fragment (or nothing), for
+    the filing page's script."""
+    args = request.args
+    similar = similar_public_reports(
+        args.get("title", "")[:200], args.get("body", "")[:1000],
+        choice_id(args.get("category_id")), choice_id(args.get("district_id")),
+        now=utcnow(), supporter=_supporter())
+    response = current_app.make_response(
+        render_template("citizen/_similar.html", **_similar_context(similar, False)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _support_answer(message, category: str, status: int = 200):
+    """The filing page's script gets the message alone; a plain form goes back to the page."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render_template("citizen/_support_message.html", message=message,
+                               category=category), status
+    flash(message, category)
+    return redirect(local_path(request.form.get("next")) or url_for("citizen.new_report"))
+
+
+@blueprint.post("/laporan/<number>/dukung")
+@limiter.limit(lambda: current_app.config.get("SUPPORT_LIMIT", "30 per hour"))
+def support(number: str):
+    report = db.session.scalar(select(Report).where(Report.public_number == number))
+    if report is None:
+        abort(404)
+    account = _signed_in_citizen()
+    token, new_token = _browser_token(), None
+    if account is None and token is None:  # a guest's first support: a token for this browser
+        token = new_token = secrets.token_urlsafe(32)
+    try:
+        result = support_report(report, user=account, browser_token=token, now=utcnow())
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        return _support_answer(error.message, "error", 422)
+    if result.counted:
+        response = _support_answer(_l("Thank you, your support was counted."), "success")
+    else:
+        response = _support_answer(
+            _l("You have already supported this report; it is counted once."), "info")
+    if new_token is not None:
+        response = current_app.make_response(response)
+        response.set_cookie(
+            SUPPORT_COOKIE, _support_serializer().dumps(new_token), max_age=SUPPORT_COOKIE_AGE,
+            httponly=True, samesite="Lax", path="/",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 @blueprint.get("/lapor/terkirim")
