@@ -11,6 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portal.extensions import db, mail
+from portal.feed_cli import feed_cli
 from portal.models.types import utcnow
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
@@ -296,3 +297,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(reports_cli)
+    app.cli.add_command(feed_cli)  # portal/feed_cli.py: the national feed
