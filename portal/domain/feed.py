@@ -299,13 +299,15 @@ class _Row:
         return any(problem.field == name for problem in self.problems)
 
     def text(self, name: str, *, limit: int, shortest: int = 0, required=None,
-             length_message=None) -> str | None:
+             length_message=None, number_ok: bool = False) -> str | None:
+        """The field's text, cleaned; a whole number too where ``number_ok`` (ids)."""
         value = self.values.get(name)
         if value is None:
             if required is not None:
                 self.problem(name, required)
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        allowed = (str, int) if number_ok else str
+        if isinstance(value, bool) or not isinstance(value, allowed):
             self.problem(name, _l("This field must be text."))
             return None
         value = _clean(str(value))
@@ -406,7 +408,7 @@ def _institution_of_category(category: Category | None) -> int | None:
 
 
 def _external_id(row: _Row) -> str | None:
-    return row.text("external_id", limit=MAX_EXTERNAL_ID,
+    return row.text("external_id", limit=MAX_EXTERNAL_ID, number_ok=True,
                     required=_l("Every row needs the sending system's id for it."),
                     length_message=_l("The id has at most %(max)d characters.",
                                       max=MAX_EXTERNAL_ID))
@@ -450,7 +452,7 @@ def _draft(row: _Row, source: FeedSource, external_id: str | None, lookups: _Loo
             institution = None
 
     district_id = None
-    district_text = row.text("district", limit=120)
+    district_text = row.text("district", limit=120, number_ok=True)
     if district_text is not None:
         found = lookups.districts_named(district_text)
         receiving = institution.id if institution else _institution_of_category(category)
