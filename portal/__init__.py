@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from portal.api.feed import blueprint as feed_api
     from portal.citizen.views import blueprint as citizen
     from portal.staff.admin import blueprint as staff_admin
     from portal.staff.views import blueprint as staff
@@ -56,6 +57,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(citizen)
     app.register_blueprint(staff, url_prefix="/staf")
     app.register_blueprint(staff_admin)  # /staf/kelola
+    app.register_blueprint(feed_api)  # /api/feed/v1
 
 
 def register_template_helpers(app: Flask) -> None:

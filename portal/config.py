@@ -58,6 +58,7 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
         "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
+        "FEED_API_LIMIT": env.get("FEED_API_LIMIT", "60 per minute"),  # per API key
         "OUTBOX_SEND_AFTER_REQUEST": not production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
