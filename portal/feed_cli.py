@@ -54,10 +54,14 @@ class _NoBar:
         pass
 
 
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 @contextmanager
 def _progress(path: str):
     """A progress bar over the file's lines, on a terminal only (never for stdin)."""
-    if path == "-" or not sys.stdout.isatty():
+    if path == "-" or not _on_terminal():
         yield _NoBar()
         return
     with click.progressbar(length=_count_lines(path), label="importing",
