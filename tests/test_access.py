@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.demo import DEMO_PASSWORD, load_demo_data
+from portal.domain import feed
 from portal.domain.accounts import register_citizen
 from portal.domain.filing import ReportDraft
 from portal.domain.filing import file_report as file_through_domain
@@ -131,6 +132,10 @@ staff_admin.holiday_remove   ok    ok    403   403   403   403   403   403   403
 staff_admin.webhook_save     ok    ok    403   403   403   403   403   403   403   login
 staff_admin.webhook_rotate   ok    ok    403   403   403   403   403   403   403   login
 staff_admin.webhook_remove   ok    ok    403   403   403   403   403   403   403   login
+staff_admin.feed_sources     ok    403   403   403   403   403   403   403   403   login
+staff_admin.feed_key         ok    403   403   403   403   403   403   403   403   login
+staff_admin.feed_disable     ok    403   403   403   403   403   403   403   403   login
+staff_admin.feed_enable      ok    403   403   403   403   403   403   403   403   login
 """
 A, F, H, L, OUT = "ok", "403", "404", "login", "out"
 DESCRIBED = {A: "allowed", F: "forbidden (403)", H: "hidden (404)", L: "sent to sign in",
@@ -255,6 +260,7 @@ class World:
     member_id: int
     membership_id: int
     regency_id: int
+    source_id: int = 0  # a feed source (national administrator's page)
     cookies: dict = field(default_factory=dict)  # role -> session cookie value
     tokens: dict = field(default_factory=dict)  # role -> CSRF token
     addresses: dict = field(default_factory=dict)  # role -> REMOTE_ADDR
@@ -313,7 +319,10 @@ def _build_world(app) -> World:
                   body=report.body, attachment_id=report.attachments[0].id,
                   unit_id=disdukcapil.id, category_id=category.id, template_id=template.id,
                   member_id=member.id, membership_id=member.memberships[0].id,
-                  regency_id=regency.id)
+                  regency_id=regency.id,
+                  source_id=feed.add_source(None, code="LAPOR-NASIONAL", name="LAPOR! Nasional",
+                                            now=now).source.id)
+    db.session.commit()
     for index, role in enumerate(ROLES, start=1):
         world.addresses[role] = f"10.0.0.{index}"  # the sign-in throttle counts per address
         client = world.client(role)
@@ -389,7 +398,8 @@ def url_for_case(rule, world: World, overrides: dict | None = None) -> str:
               "action_name": Action.NOTE.value, "unit_id": world.unit_id,
               "user_id": world.member_id, "membership_id": world.membership_id,
               "category_id": world.category_id, "template_id": world.template_id,
-              "scope_key": str(world.regency_id), "holiday_id": 0, **(overrides or {})}
+              "scope_key": str(world.regency_id), "holiday_id": 0,
+              "source_id": world.source_id, **(overrides or {})}
     unknown = sorted(set(rule.arguments) - set(values))
     if unknown:
         pytest.fail(f"{rule.rule} ({rule.endpoint}): no value for {unknown}; add one from the "

@@ -373,3 +373,4 @@ def template_delete(template_id: int):
 
 
 from portal.staff import admin_deadlines  # noqa: E402,F401  (the deadline pages)
+from portal.staff import admin_feed  # noqa: E402,F401  (the feed sources page)
