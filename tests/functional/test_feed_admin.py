@@ -58,7 +58,8 @@ def test_the_national_admin_adds_a_source_and_sees_its_key_once(national):
     page = national.get(PAGE)
     assert "LAPOR! Nasional" in text(page) and key not in text(page)
     assert f"{key[:10]}…" in text(page)  # the hint tells keys apart
-    assert "http://portal.test/api/feed/v1/reports" in text(page)
+    assert "http://portal.test/api/feed/v1/reports with the header “Authorization: Bearer " \
+           "<key>”" in text(page)
     entry = db.session.scalar(select(AuditEntry))
     assert entry.action is AuditAction.FEED_SOURCE_CHANGED and key not in entry.detail
 
