@@ -70,6 +70,14 @@ def unexpected(error: Exception):
     return _error(500, "Something went wrong on our side; nothing was saved. Send again later.")
 
 
+@blueprint.get("/reports")
+def reports_get():
+    """Reports are only sent here, never read: 405, in JSON like every answer of this API."""
+    response = _error(405, "Only POST: send one report (a JSON object) or an array of them.")
+    response.headers["Allow"] = "POST"
+    return response
+
+
 def _result(outcome: feed.RowOutcome) -> dict:
     item = {"index": outcome.line, "status": outcome.status.value}
     if outcome.external_id is not None:

@@ -162,4 +162,5 @@ def test_an_anonymous_reporter_never_appears_in_the_answer(client, key):
 
 
 def test_get_is_not_allowed(client, key):
-    assert client.get(URL, headers={"Authorization": f"Bearer {key}"}).status_code == 405
+    response = client.get(URL, headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 405 and response.is_json and response.headers["Allow"] == "POST"
