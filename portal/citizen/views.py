@@ -29,7 +29,7 @@ from portal.citizen.forms import (
     ReportForm,
     TrackForm,
 )
-from portal.domain import DomainError
+from portal.domain import DomainError, duplicates
 from portal.domain.accounts import SignInRefused, authenticate, register_citizen
 from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
 from portal.domain.reporter import is_citizen, owns_report, reports_of
@@ -394,6 +394,8 @@ def _render_tracked(report: Report, *, reply_form: ReplyForm | None = None,
         rating_form=(rating_form or RatingForm(formdata=None))
         if report.status is ReportStatus.COMPLETED and rating is None else None,
         tracked_on_device=report.id in session.get(TRACKED, []),
+        # Archived as a duplicate: the progress of the report it is handled with.
+        followed=duplicates.followed_progress(report),
     ), status
 
 

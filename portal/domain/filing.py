@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.domain import DomainError, deadlines, notifications
+from portal.domain import DomainError, deadlines, duplicates, notifications
 from portal.domain.tracking import generate_tracking_code, hash_tracking_code
 from portal.domain.uploads import PreparedUpload
 from portal.extensions import db
@@ -175,14 +175,16 @@ def file_report(
     has_identity = any(
         (v or "").strip() for v in (draft.name, draft.email, draft.phone, draft.nik)
     ) or account is not None
+    identity = None
     if has_identity:
-        report.identity = ReporterIdentity(
+        identity = report.identity = ReporterIdentity(
             user=account,
             name=(draft.name or "").strip() or None,
             email=email,
             phone=(draft.phone or "").strip() or None,
             nik=(draft.nik or "").strip() or None,
         )
+    duplicates.fingerprint(report, identity, account=account)
 
     filed = FiledReport(report=report, tracking_code=code)
     try:
@@ -211,6 +213,8 @@ def file_report(
         report.public_number = format_public_number(report)
         deadlines.start_verification(report, now=now)
         db.session.flush()
+        # Every channel files through here: possible duplicates are found for all of them.
+        duplicates.record_candidates(report, now=now)
 
         if email and draft.source_id is None:
             notifications.queue_mail(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.fields.choices import SelectChoice
 
-from portal.domain import DomainError, workflow
+from portal.domain import DomainError, duplicates, workflow
 from portal.domain.accounts import authenticate
 from portal.domain.administration import is_administrator
 from portal.domain.audit_log import audit_page, may_read_audit_log
@@ -240,6 +240,10 @@ def _render_report(report: Report, *, status: int = 200, failed: ActionForm | No
     templates = _response_templates(report) if Action.ANSWER in actions else []
     return render_template(
         "staff/report.html", report=report, forms=forms, notice=notice,
+        # Possible duplicates (either side) for the admins who decide them, and the copies
+        # archived into this report, with their attachments for staff who may see them.
+        duplicate_rows=duplicates.open_candidates_of(report, actor),
+        may_mark_duplicate=Action.ARCHIVE in actions, copies=duplicates.copies_of(report, actor),
         reporter=reporter_label(report, actor), identity=identity, revealed=revealed,
         may_reveal=may_see_identity(actor, report),
         # File names often name the reporter: they are part of the identity, shown only in
@@ -288,7 +292,11 @@ def reveal(number: str):
 def attachment(number: str, attachment_id: int):
     report = _load_report(number)
     item = db.session.get(Attachment, attachment_id)
-    if item is None or item.report_id != report.id:
+    if item is not None and item.report_id != report.id:
+        # A copy archived into this report keeps its files: listed on the original's page,
+        # downloadable by those who may see the copy too.
+        item = duplicates.copy_attachment(report, attachment_id, _actor())
+    if item is None:
         abort(404)
     path = AttachmentStore(current_app.config["UPLOAD_FOLDER"]).path_for(item.stored_name)
     if not path.is_file():
@@ -381,3 +389,4 @@ from portal.staff import (
     reports,  # noqa: E402,F401  (weekly report routes on this blueprint)
     supervision,  # noqa: E402,F401  (registers /pengawasan)
 )
+from portal.staff import duplicates as duplicate_views  # noqa: E402,F401  (/duplikat)

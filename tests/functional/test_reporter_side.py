@@ -81,7 +81,7 @@ def post(client, number, step, **data):
 
 
 def events_of(number, kind):
-    return db.session.scalars(select(ReportEvent).join(Report).where(
+    return db.session.scalars(select(ReportEvent).join(ReportEvent.report).where(
         Report.public_number == number, ReportEvent.kind == kind)).all()
 
 
