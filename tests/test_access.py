@@ -108,6 +108,8 @@ staff.act                    ok    ok    ok    ok    ok    404   404   404   403
 staff.reveal                 ok    ok    ok    ok    403   404   404   404   403   login
 staff.weekly_report_page     ok    ok    403   403   ok    403   403   ok    403   login
 staff.supervision            ok    ok    403   403   ok    403   403   ok    403   login
+staff.duplicates_queue       ok    ok    403   403   403   403   403   ok    403   login
+staff.dismiss_duplicate      ok    ok    403   403   403   404   404   404   403   login
 staff_admin.index            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.units            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.unit             ok    ok    403   403   403   403   403   403   403   login
