@@ -356,6 +356,9 @@ def _routes(ids):
     gets += ["/staf/kelola/tenggat", scope]
     posts += [scope, f"{scope}/libur", f"{scope}/libur/1/hapus", f"{scope}/webhook",
               f"{scope}/webhook/rahasia", f"{scope}/webhook/hapus"]
+    gets += ["/staf/kelola/feed"]  # the feed sources (national administrator)
+    posts += ["/staf/kelola/feed", "/staf/kelola/feed/1/kunci", "/staf/kelola/feed/1/nonaktifkan",
+              "/staf/kelola/feed/1/aktifkan"]
     return gets, posts
 
 

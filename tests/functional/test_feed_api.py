@@ -164,3 +164,11 @@ def test_an_anonymous_reporter_never_appears_in_the_answer(client, key):
 def test_get_is_not_allowed(client, key):
     response = client.get(URL, headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 405 and response.is_json and response.headers["Allow"] == "POST"
+
+
+def test_a_body_sent_as_a_form_is_read_as_json_all_the_same(client, key):
+    """curl -d without a Content-Type sends application/x-www-form-urlencoded."""
+    response = client.post(URL, data=json.dumps(report()),
+                           headers={"Authorization": f"Bearer {key}"},
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200 and response.json["created"] == 1
