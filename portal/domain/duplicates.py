@@ -410,9 +410,11 @@ def _row(candidate: DuplicateCandidate, report: Report, viewer: User) -> Candida
 
 
 def _live():
-    """Candidates still worth a decision: open, and their later report not archived."""
+    """Candidates still worth a decision: open, their later report not archived, and their
+    original not archived either (unless as a duplicate: its chain leads on)."""
     return and_(DuplicateCandidate.state == CandidateState.OPEN,
-                DuplicateCandidate.report.has(Report.status != ReportStatus.ARCHIVED))
+                DuplicateCandidate.report.has(Report.status != ReportStatus.ARCHIVED),
+                DuplicateCandidate.original.has(_MAY_LEAD_TO_AN_ORIGINAL))
 
 
 def open_candidates_of(report: Report, viewer: User) -> list[CandidateRow]:
@@ -429,10 +431,7 @@ def open_candidates_of(report: Report, viewer: User) -> list[CandidateRow]:
                    for rel in (DuplicateCandidate.report, DuplicateCandidate.original)))
         .order_by(DuplicateCandidate.certainty, DuplicateCandidate.score.desc(),
                   DuplicateCandidate.id)).unique().all()
-    rows = [_row(c, report, viewer) for c in candidates]
-    # An archived original is no original (unless it is a copy: its chain leads on).
-    return [r for r in rows if r.other is None or r.other.status is not ReportStatus.ARCHIVED
-            or r.other.duplicate_of_id is not None]
+    return [_row(c, report, viewer) for c in candidates]
 
 
 def dismiss_candidate(candidate_id: int | None, report: Report, *, actor: User,

@@ -383,3 +383,15 @@ def test_an_anonymous_pair_is_shown_as_similar_text(new):
     assert row.candidate.reason is DuplicateReason.SAME_REPORTER and row.number == \
         first.public_number
     assert row.reason == duplicates.ShownReason.SIMILAR_TEXT
+
+
+def test_suggestions_about_an_archived_report_are_no_longer_offered(new):
+    original, later = new(PLACE_TEXT, at=NOW - DAY), new(REWORDED)
+    admin = user(ADMIN)
+    assert len(duplicates.open_candidates_of(original, admin)) == 1
+    assert len(duplicates.queue_page(admin).rows) == 1
+    perform(original, Action.ARCHIVE, actor=admin, now=NOW, expected_version=original.version,
+            data=ActionInput(archive_reason=ArchiveReason.NOT_ACTIONABLE))
+    db.session.commit()
+    assert duplicates.open_candidates_of(later, admin) == []
+    assert duplicates.queue_page(admin).rows == []
