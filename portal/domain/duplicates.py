@@ -274,7 +274,10 @@ def _roots(ids: set[int]) -> dict[int, int | None]:
 
 def find_candidates(report: Report, now: datetime) -> list[Found]:
     """The reports that ``report`` (just filed, flushed) may repeat, best first, at most
-    ``MAX_CANDIDATES``. Reads only: ``record_candidates`` stores them."""
+    ``MAX_CANDIDATES``. Reads only: ``record_candidates`` stores them.
+
+    The 30-day window is counted from the report's own filing time, not from ``now``: a feed
+    may deliver a report filed elsewhere days ago."""
     hits: dict[int, tuple] = {}  # report id -> (certainty, reason, score, duplicate_of_id)
     words = content_words(report.title, report.body)
 
