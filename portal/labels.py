@@ -31,6 +31,9 @@ CHANNEL = {
     Channel.SOCIAL_MEDIA: _l("Social media"),
     Channel.PHONE: _l("Phone"),
     Channel.WALK_IN: _l("Walk-in"),
+    Channel.WHATSAPP: _l("WhatsApp"),
+    Channel.EMAIL: _l("E-mail"),
+    Channel.MOBILE_APP: _l("Mobile app"),
 }
 EVENT = {
     EventKind.SUBMITTED: _l("Report received"),

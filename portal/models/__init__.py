@@ -1,4 +1,5 @@
 """Models, one module per aggregate. Importing this package registers every table."""
+from portal.models.api_client import ApiClient
 from portal.models.audit import AuditAction, AuditEntry
 from portal.models.category import Category
 from portal.models.deadline import (
@@ -44,5 +45,5 @@ __all__ = [
     "OutboxState", "Report", "ReportEvent",
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
     "CandidateState", "Certainty", "DuplicateCandidate", "DuplicateReason", "FeedSource",
-    "ReportSupport",
+    "ReportSupport", "ApiClient",
 ]

@@ -27,6 +27,8 @@ class AuditAction(enum.Enum):
     WEBHOOK_CHANGED = "webhook_changed"
     # A feed source added, given a new API key, disabled or enabled (portal/domain/feed.py).
     FEED_SOURCE_CHANGED = "feed_source_changed"
+    # An intake API key (Open311 POST) issued to a channel, renewed or revoked.
+    API_CLIENT_CHANGED = "api_client_changed"
 
 
 class AuditEntry(db.Model):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -39,6 +40,9 @@ class Channel(enum.Enum):
     SOCIAL_MEDIA = "social_media"
     PHONE = "phone"
     WALK_IN = "walk_in"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+    MOBILE_APP = "mobile_app"
 
 
 class ReportStatus(enum.Enum):
@@ -59,6 +63,11 @@ class ArchiveReason(enum.Enum):
     NOT_ACTIONABLE = "not_actionable"
     TOO_GENERAL = "too_general"
     IRRELEVANT = "irrelevant"
+
+
+# Which reports anyone may read: verified (not waiting for verification), not archived, not
+# confidential. Also the WHERE of the public feed's partial indexes (migration 0009).
+PUBLIC_PREDICATE = "NOT is_confidential AND status NOT IN ('submitted', 'archived')"
 
 
 class Report(db.Model):
@@ -105,6 +114,16 @@ class Report(db.Model):
         # Duplicate candidates and similar reports: one category in one kecamatan, recent.
         db.Index("ix_report_category_district_created", "category_id", "district_id",
                  "created_at"),
+        # The public feed (portal/domain/public_feed.py): verified, not confidential, not
+        # archived; newest first or most supported first, keyset paged.
+        CheckConstraint("support_count >= 0", name="support_count_not_negative"),
+        db.Index("ix_report_public_created", "created_at", "id",
+                 postgresql_where=db.text(PUBLIC_PREDICATE), sqlite_where=db.text(PUBLIC_PREDICATE)),
+        db.Index("ix_report_public_support", "support_count", "id",
+                 postgresql_where=db.text(PUBLIC_PREDICATE), sqlite_where=db.text(PUBLIC_PREDICATE)),
+        # Full-text search over the masked public text (PostgreSQL; SQLite searches with LIKE).
+        # (SQLite makes it a plain index, unused by LIKE: the price of one schema for both.)
+        db.Index("ix_report_search_document", "search_document", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,6 +182,16 @@ class Report(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"), index=True)
     # Optimistic locking: a stale writer gets StaleDataError instead of a lost update.
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Public feed: the number of supporters (rows of report_support), kept here for sorting;
+    # the search document built from the masked public text (tsvector on PostgreSQL, the
+    # masked lower-case text on SQLite), NULL while the report is not public.
+    support_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    search_document: Mapped[str | None] = mapped_column(
+        TSVECTOR().with_variant(Text(), "sqlite"))
+    # Intake on behalf of a citizen (portal/domain/intake.py): the staff member who logged it
+    # and, for social media, the post's link.
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    channel_link: Mapped[str | None] = mapped_column(String(500))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -173,6 +202,7 @@ class Report(db.Model):
     )
     current_unit: Mapped[Institution | None] = relationship(foreign_keys=[current_unit_id])
     assigned_operator: Mapped[User | None] = relationship(foreign_keys=[assigned_operator_id])
+    logged_by: Mapped[User | None] = relationship(foreign_keys=[logged_by_id])
     rating: Mapped["ReportRating | None"] = relationship(
         back_populates="report", uselist=False, cascade="all, delete-orphan"
     )
