@@ -17,7 +17,7 @@ from flask_babel import force_locale
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from portal.domain import DomainError, feed
+from portal.domain import DomainError, api_keys, feed
 from portal.extensions import csrf, db, limiter
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
@@ -40,10 +40,7 @@ def _presented_key() -> str | None:
 def _rate_limit_key() -> str:
     """Per key (by its hash: the limiter's storage never holds a key); without a key, per
     address."""
-    key = _presented_key()
-    if key:
-        return "feed-key:" + feed.hash_key(key[:feed.MAX_KEY_LENGTH]).hex()
-    return "feed-address:" + (request.remote_addr or "")
+    return api_keys.limiter_key("feed", _presented_key(), request.remote_addr)
 
 
 def _error(status: int, message: str):

@@ -20,11 +20,9 @@ system's code, and no receipt is mailed from here.
 Like every domain module: ``now`` is explicit, it flushes and never commits.
 """
 import enum
-import hashlib
 import json
 import logging
 import re
-import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -33,7 +31,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from portal.domain import DomainError
+from portal.domain import DomainError, api_keys
 from portal.domain.administration import NotAllowed, NotFound
 from portal.domain.filing import JAKARTA, ReportDraft, draft_problems, file_report
 from portal.domain.privacy import is_national_admin
@@ -59,8 +57,8 @@ log = logging.getLogger(__name__)
 MAX_ROWS_PER_REQUEST = 500  # rows in one API request
 MAX_EXTERNAL_ID = 64
 KEY_PREFIX = "lpf_"  # tells a feed key apart from other secrets in a config file
-HINT_LENGTH = 10  # the prefix and six characters of the key: enough to tell keys apart
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = api_keys.MAX_KEY_LENGTH
+hash_key = api_keys.hash_key  # keys are made and fingerprinted in portal/domain/api_keys.py
 # A national system's clock may run a little ahead of ours.
 CLOCK_SKEW = timedelta(minutes=10)
 EARLIEST_FILING = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -93,16 +91,11 @@ class IssuedKey:
     key: str  # shown once; only its hash is kept
 
 
-def hash_key(key: str) -> bytes:
-    """SHA-256 of the key: a 256-bit random secret needs no slow hash."""
-    return hashlib.sha256(key.encode("utf-8")).digest()
-
-
 def _new_key(source: FeedSource) -> str:
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
-    source.api_key_hash = hash_key(key)
-    source.key_hint = key[:HINT_LENGTH]
-    return key
+    made = api_keys.new_key(KEY_PREFIX)
+    source.api_key_hash = made.hash
+    source.key_hint = made.hint
+    return made.key
 
 
 def may_manage_sources(actor: User | None) -> bool:
@@ -186,7 +179,7 @@ def set_active(actor: User | None, source_id: int, *, active: bool,
 
 def authenticate(key: str | None) -> FeedSource | None:
     """The active source this API key belongs to, or None."""
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not api_keys.plausible(key):
         return None
     source = db.session.scalar(select(FeedSource).where(FeedSource.api_key_hash == hash_key(key)))
     if source is None or not source.is_active:
