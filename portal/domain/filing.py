@@ -60,6 +60,10 @@ class ReportDraft:
     external_id: str | None = None
     institution_id: int | None = None
     created_at: datetime | None = None
+    # Intake on behalf of a citizen (portal/domain/intake.py, the Open311 API): the staff
+    # member who logged it, and the link the channel gave (a social-media post, a photo).
+    logged_by_id: int | None = None
+    channel_link: str | None = None
 
 
 @dataclass
@@ -166,6 +170,8 @@ def file_report(
                              if draft.institution_id else _receiving_institution(category)),
         source_id=draft.source_id,
         external_id=draft.external_id,
+        logged_by_id=draft.logged_by_id,
+        channel_link=(draft.channel_link or "").strip() or None,
         created_at=draft.created_at or now,
         updated_at=now,
     )
