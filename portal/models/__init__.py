@@ -33,6 +33,13 @@ from portal.models.report import (
     ReportStatus,
 )
 from portal.models.response_template import ResponseTemplate
+from portal.models.statistics import (
+    Dimension,
+    Measure,
+    MonthDuration,
+    MonthSummary,
+    StatisticsState,
+)
 from portal.models.user import Membership, Role, User
 
 __all__ = [
@@ -46,4 +53,5 @@ __all__ = [
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
     "CandidateState", "Certainty", "DuplicateCandidate", "DuplicateReason", "FeedSource",
     "ReportSupport", "ApiClient",
+    "Dimension", "Measure", "MonthDuration", "MonthSummary", "StatisticsState",
 ]
