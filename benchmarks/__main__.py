@@ -19,35 +19,16 @@ docs/PERFORMANCE.md.
 import argparse
 import cProfile
 import io
-import os
 import pstats
-import platform
 import statistics
 import sys
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from benchmarks.pg import ThrowawayPostgres
+from benchmarks.pg import ThrowawayPostgres, machine, run_sizes
 
 GOAL_SECONDS = 5.0
-# Settings for a machine with a few GB of RAM; durability is off as in the test cluster.
-PG_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB", "maintenance_work_mem=512MB",
-               "max_wal_size=8GB", "checkpoint_timeout=30min")
-
-
-def machine() -> str:
-    with open("/proc/meminfo") as meminfo:
-        kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as info:
-            cpu = next(line.split(":", 1)[1].strip() for line in info
-                       if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{os.cpu_count()} CPUs ({cpu}), {kb / 1024 / 1024:.0f} GB RAM, {platform.system()} " \
-           f"{platform.release()}, Python {platform.python_version()}"
 
 
 def _median(values):
@@ -284,20 +265,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     sizes = args.reports or [100_000, 1_000_000]
 
-    server = ThrowawayPostgres()
-    results = []
-    try:
-        server.start(*PG_SETTINGS)
-        import psycopg
-
-        with psycopg.connect(server.conninfo()) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
-        print(f"PostgreSQL {version} at {server.root}; {machine()}", flush=True)
-        for n in sizes:
-            print(f"{n:,} open reports:", flush=True)
-            results.append(bench_size(server, n, args.runs, args.explain, args.profile))
-    finally:
-        server.stop()
+    version, results = run_sizes(sizes, "open reports", lambda server, n: bench_size(
+        server, n, args.runs, args.explain, args.profile))
 
     def fmt(value, digits=2):
         return "–" if value is None else f"{value:.{digits}f}"

@@ -27,11 +27,9 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from benchmarks.pg import ThrowawayPostgres
+from benchmarks.pg import ThrowawayPostgres, machine, run_sizes
 
 GOAL_MS = 30.0
-PG_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB", "maintenance_work_mem=512MB",
-               "max_wal_size=8GB", "checkpoint_timeout=30min")
 YEARS = 3
 SECRET_KEY = "benchmark-secret-key"
 
@@ -374,8 +372,6 @@ def bench_size(server: ThrowawayPostgres, n: int, lookups: int, explain: bool) -
 
 
 def main(argv=None) -> int:
-    from benchmarks.__main__ import machine
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.duplicates", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, action="append",
@@ -385,20 +381,8 @@ def main(argv=None) -> int:
                         help="skip EXPLAIN ANALYZE of the slowest lookup")
     args = parser.parse_args(argv)
     sizes = args.reports or [100_000, 1_000_000]
-    server = ThrowawayPostgres()
-    results = []
-    try:
-        server.start(*PG_SETTINGS)
-        import psycopg
-
-        with psycopg.connect(server.conninfo()) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
-        print(f"PostgreSQL {version} at {server.root}; {machine()}", flush=True)
-        for n in sizes:
-            print(f"{n:,} reports:", flush=True)
-            results.append(bench_size(server, n, args.lookups, not args.no_explain))
-    finally:
-        server.stop()
+    version, results = run_sizes(sizes, "reports", lambda server, n: bench_size(
+        server, n, args.lookups, not args.no_explain))
     print()
     print(f"Machine: {machine()}; PostgreSQL {version}; "
           f"{datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")

@@ -21,10 +21,7 @@ import sys
 import time
 from datetime import timedelta, timezone
 
-from benchmarks.pg import ThrowawayPostgres
-
-PG_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB", "maintenance_work_mem=512MB",
-               "max_wal_size=8GB", "checkpoint_timeout=30min")
+from benchmarks.pg import PG_SETTINGS, ThrowawayPostgres, machine
 
 # The tree, the staff and the data, in SQL over generate_series (ids from 1; the tables are
 # empty after the migrations). %(name)s are psycopg parameters.
@@ -175,8 +172,6 @@ def main(argv=None) -> int:
     parser.add_argument("--explain", action="store_true",
                         help="EXPLAIN ANALYZE the slowest statements of the last repeat run")
     args = parser.parse_args(argv)
-
-    from benchmarks.__main__ import machine
 
     server = ThrowawayPostgres()
     try:

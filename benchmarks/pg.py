@@ -2,6 +2,7 @@
 initdb + pg_ctl from the PostgreSQL 15 server on the machine, on a free loopback port, with
 durability switched off; removed on stop)."""
 import os
+import platform
 import shutil
 import socket
 import subprocess
@@ -9,6 +10,45 @@ import tempfile
 from pathlib import Path
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+# Settings of every benchmark cluster, besides the durability switched off in start().
+PG_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB", "maintenance_work_mem=512MB",
+               "max_wal_size=8GB", "checkpoint_timeout=30min")
+
+
+def machine() -> str:
+    """One line about the machine, for the figures' table."""
+    with open("/proc/meminfo") as meminfo:
+        kb = int(next(line for line in meminfo if line.startswith("MemTotal")).split()[1])
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} CPUs ({cpu}), {kb / 1024 / 1024:.0f} GB RAM, {platform.system()} " \
+           f"{platform.release()}, Python {platform.python_version()}"
+
+
+def run_sizes(sizes, label: str, bench) -> tuple[str, list]:
+    """Starts a throw-away cluster, prints its version and the machine, calls
+    ``bench(server, n)`` for each size (printing "N <label>:" first) and stops the cluster,
+    also on error. Returns the server version and the results."""
+    server = ThrowawayPostgres()
+    results = []
+    try:
+        server.start(*PG_SETTINGS)
+        import psycopg
+
+        with psycopg.connect(server.conninfo()) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        print(f"PostgreSQL {version} at {server.root}; {machine()}", flush=True)
+        for n in sizes:
+            print(f"{n:,} {label}:", flush=True)
+            results.append(bench(server, n))
+    finally:
+        server.stop()
+    return version, results
 
 
 def _free_port() -> int:
