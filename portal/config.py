@@ -3,6 +3,8 @@ import os
 import secrets
 from pathlib import Path
 
+from portal.crypto import keys_from_environment
+
 MB = 1024 * 1024
 
 
@@ -27,6 +29,7 @@ def from_environment(instance_path: str) -> dict:
         if production:
             raise RuntimeError("SECRET_KEY must be set when PORTAL_ENV=production")
         secret = _instance_secret(instance_path)
+    identity_keys = keys_from_environment(production)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'portal.db'}"
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
@@ -35,6 +38,8 @@ def from_environment(instance_path: str) -> dict:
     return {
         "PORTAL_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
+        # Fernet keys for reporter identities at rest (portal/crypto.py): the first encrypts.
+        "IDENTITY_KEYS": identity_keys,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),

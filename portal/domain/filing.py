@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from portal.domain import DomainError, deadlines, duplicates, notifications
+from portal.domain import DomainError, deadlines, duplicates, notifications, public_feed
 from portal.domain.tracking import generate_tracking_code, hash_tracking_code
 from portal.domain.uploads import PreparedUpload
 from portal.extensions import db
@@ -98,6 +98,12 @@ def draft_problems(draft: ReportDraft, now: datetime) -> dict[str, object]:
         problems["kind"] = _l("Choose what you want to send.")
     if draft.event_date and draft.event_date > jakarta_today(now):
         problems["event_date"] = _l("The date of the event cannot be in the future.")
+    # The identity columns hold ciphertext (no length in the database): the lengths are kept here.
+    if len((draft.name or "").strip()) > 200:
+        problems["name"] = _l("The name may be at most %(count)s characters long.", count=200)
+    if len((draft.email or "").strip()) > 254:
+        problems["email"] = _l("The e-mail address may be at most %(count)s characters long.",
+                               count=254)
     if draft.nik and not NIK_PATTERN.fullmatch(draft.nik):
         problems["nik"] = _l("A NIK has exactly 16 digits.")
     if draft.phone and not PHONE_PATTERN.fullmatch(draft.phone.strip()):
@@ -191,6 +197,9 @@ def file_report(
             nik=(draft.nik or "").strip() or None,
         )
     duplicates.fingerprint(report, identity, account=account)
+    # The public feed's search document, from the masked text (portal/domain/public_feed.py).
+    public_feed.index_report(report, [identity.name if identity else None,
+                                      account.name if account else None])
 
     filed = FiledReport(report=report, tracking_code=code)
     try:

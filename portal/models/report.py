@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.crypto import EncryptedText
 from portal.extensions import db
 from portal.models.category import Category
 from portal.models.deadline import DeadlineKind
@@ -230,10 +231,12 @@ class ReporterIdentity(db.Model):
         ForeignKey("report.id", ondelete="CASCADE"), unique=True
     )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
-    name: Mapped[str | None] = mapped_column(String(200))
-    email: Mapped[str | None] = mapped_column(String(254))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    nik: Mapped[str | None] = mapped_column(String(16))
+    # Encrypted at rest (Fernet tokens, portal/crypto.py), for every reporter: a dump names
+    # nobody. The lengths (200, 254, 32, 16 characters) are checked before filing.
+    name: Mapped[str | None] = mapped_column(EncryptedText)
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    nik: Mapped[str | None] = mapped_column(EncryptedText)
     # A keyed hash of the reporter's account, e-mail or phone (portal/domain/duplicates.py),
     # to find a reporter's other reports without reading identities.
     contact_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
