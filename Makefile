@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-test translations db demo worker bench clean
+.PHONY: run test install install-test translations db demo worker bench clean serve load security faults
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,28 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+# The production stack on this machine: gunicorn (gunicorn.conf.py) + a throw-away PostgreSQL on
+# 127.0.0.1, migrated, with the demo data, an SMTP sink and the outbox worker; Ctrl-C removes it.
+serve: install-test
+	@bash scripts/ensure-test-tools.sh
+	$(BIN)/python -m ops.stack $(SERVE_ARGS)
+
+# Load test against that stack (bounded: 60 s by default, loopback only); LOAD_ARGS=--write
+# records the figures in docs/PERFORMANCE.md.
+load: install-test
+	@bash scripts/ensure-test-tools.sh
+	$(BIN)/python -m ops.load $(LOAD_ARGS)
+
+# sqlmap against the public forms and the APIs of that stack; fails if anything is injectable.
+security: install-test
+	@bash scripts/ensure-test-tools.sh sqlmap
+	$(BIN)/python -m ops.security $(SECURITY_ARGS)
+
+# Fault drills against that stack: PostgreSQL restarted under load, a worker killed mid-filing.
+faults: install-test
+	@bash scripts/ensure-test-tools.sh
+	$(BIN)/python -m ops.faults $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

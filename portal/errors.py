@@ -1,6 +1,7 @@
 """Error pages in the user's language; a failed request never leaves a half-done transaction."""
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from portal.extensions import db
@@ -24,7 +25,22 @@ MESSAGES = {
         _l("Something went wrong"),
         _l("An error occurred on our side and nothing was saved. Please try again in a moment."),
     ),
+    503: (
+        _l("Temporarily unavailable"),
+        _l("The portal cannot reach its database for a moment, so nothing was saved. Please "
+           "try again in a minute."),
+    ),
 }
+# Seconds a client is told to wait after a 503 (the database restarting, a failover).
+RETRY_AFTER = 30
+
+
+def _database_unavailable(error: Exception) -> bool:
+    """The database could not be reached (down, restarting, a dropped connection), as opposed
+    to a bug in a query."""
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def render_error(code: int, detail=None):
@@ -50,6 +66,25 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unhandled(error: Exception):
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except Exception:  # the connection itself is gone; the pool replaces it (pre-ping)
+            app.logger.warning("rollback failed after an error", exc_info=True)
+        if _database_unavailable(error):
+            app.logger.error("database unavailable: %s", error.__class__.__name__)
+            return database_unavailable()
         app.logger.exception("unhandled error")
         return render_error(500)
+
+    def database_unavailable():
+        # The page must not touch the database: the navigation asks current_user, whose
+        # loader reads the users table, so it is taken as a visitor for this one page.
+        g._login_user = app.login_manager.anonymous_user()
+        try:
+            body, code = render_error(503)
+        except Exception:  # the page itself needed the database after all
+            app.logger.warning("503 page failed to render", exc_info=True)
+            title, message = MESSAGES[503]
+            body = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+            code = 503
+        return body, code, {"Retry-After": str(RETRY_AFTER)}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the browser and PostgreSQL tests need when it is missing and we may (root).
 # Where we may not, the tests skip themselves with a message, except under CI=true.
+# Arguments name optional extras: `sqlmap` (for make security).
 set -u
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 VENV_BIN=${VENV_BIN:-.venv/bin}
@@ -8,6 +9,11 @@ VENV_BIN=${VENV_BIN:-.venv/bin}
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x "$PG_BIN/initdb" ] || need_apt+=(postgresql postgresql-contrib)
+for extra in "$@"; do
+  case "$extra" in
+    sqlmap) command -v sqlmap >/dev/null || need_apt+=(sqlmap) ;;
+  esac
+done
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
