@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.api.feed import blueprint as feed_api
+    from portal.citizen import public  # noqa: F401  (adds the public feed's routes to citizen)
     from portal.citizen.views import blueprint as citizen
     from portal.staff.admin import blueprint as staff_admin
     from portal.staff.views import blueprint as staff

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from portal.extensions import db, mail
 from portal.feed_cli import feed_cli
 from portal.models.types import utcnow
+from portal.public_cli import public_cli
 
 demo_cli = AppGroup("demo", help="Demo data for trying the portal.")
 outbox_cli = AppGroup("outbox", help="The mail outbox.")
@@ -298,3 +299,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(deadlines_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(feed_cli)  # portal/feed_cli.py: the national feed
+    app.cli.add_command(public_cli)  # portal/public_cli.py: the public feed

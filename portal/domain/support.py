@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal.domain import DomainError
 from portal.domain.duplicates import normalize_text, similarity
@@ -217,4 +218,29 @@ def support_report(report: Report, *, user: User | None = None,
     added = db.session.scalar(
         insert(ReportSupport).values(**values).on_conflict_do_nothing()
         .returning(ReportSupport.id))
-    return SupportResult(counted=added is not None, supporters=supporters_of(report))
+    if added is None:  # already supported (also: the same supporter a moment earlier)
+        return SupportResult(counted=False, supporters=supporters_of(report))
+    return SupportResult(counted=True, supporters=_count_one_more(report))
+
+
+def _count_one_more(report: Report) -> int:
+    """Add one to the report's ``support_count`` (the public feed sorts by it), in SQL so that
+    two supporters at the same moment both count; returns the new count. Neither the
+    report's version (a supporter must not make an officer's form stale) nor its
+    ``updated_at`` (staff lists order by it) changes."""
+    table = Report.__table__
+    count = db.session.execute(
+        table.update().where(table.c.id == report.id)
+        .values(support_count=table.c.support_count + 1, updated_at=table.c.updated_at)
+        .returning(table.c.support_count)).scalar_one()
+    set_committed_value(report, "support_count", count)
+    return count
+
+
+def has_supported(report_id: int, supporter: Supporter | None) -> bool:
+    """Whether this account or browser already supports the report."""
+    if supporter is None:
+        return False
+    return db.session.scalar(
+        select(ReportSupport.id).where(ReportSupport.report_id == report_id,
+                                       _supporter_match(supporter)).limit(1)) is not None
