@@ -51,8 +51,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.api.feed import blueprint as feed_api
     from portal.citizen import public  # noqa: F401  (adds the public feed's routes to citizen)
+    from portal.citizen import statistics  # noqa: F401  (adds /statistik to citizen)
     from portal.citizen.views import blueprint as citizen
     from portal.staff.admin import blueprint as staff_admin
+    from portal.staff import statistics as staff_statistics  # noqa: F401  (/staf/statistik)
     from portal.staff.views import blueprint as staff
 
     app.register_blueprint(citizen)

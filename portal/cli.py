@@ -111,7 +111,18 @@ def _sweep_once():
     result = run_sweep(now)
     alert_offline_units(now)
     db.session.commit()
+    _refresh_statistics()
     return result
+
+
+def _refresh_statistics() -> int:
+    """Bring the statistics summary up to date (the months of the reports changed since the
+    last refresh), and commit."""
+    from portal.domain.statistics import refresh_summary
+
+    months = refresh_summary(utcnow())
+    db.session.commit()
+    return months
 
 
 @deadlines_cli.command("sweep")
@@ -202,6 +213,28 @@ def holiday_remove(day, code: str | None) -> None:
     _run_holiday_change(
         lambda: remove_holiday(day, institution=place, actor=None, now=utcnow()),
         day, code, "removed")
+
+
+statistics_cli = AppGroup("statistics", help="The summary behind the statistics pages.")
+
+
+@statistics_cli.command("rebuild")
+def statistics_rebuild() -> None:
+    """Recompute the whole statistics summary from the reports (after a restore, or when in
+    doubt; the worker and `flask deadlines sweep` keep it up to date otherwise)."""
+    from portal.domain.statistics import rebuild_summary
+
+    started = time.monotonic()
+    months = rebuild_summary(utcnow())
+    db.session.commit()
+    click.echo(f"statistics: {months} month(s) rebuilt in {time.monotonic() - started:.1f} s")
+
+
+@statistics_cli.command("refresh")
+def statistics_refresh() -> None:
+    """Recompute the months of the reports changed since the last refresh (what the sweep
+    does after each round)."""
+    click.echo(f"statistics: {_refresh_statistics()} month(s) refreshed")
 
 
 reports_cli = AppGroup("reports", help="The weekly report and offline units.")
@@ -297,6 +330,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(deadlines_cli)
+    app.cli.add_command(statistics_cli)
     app.cli.add_command(reports_cli)
     app.cli.add_command(feed_cli)  # portal/feed_cli.py: the national feed
     app.cli.add_command(public_cli)  # portal/public_cli.py: the public feed

@@ -107,6 +107,7 @@ staff.attachment             ok    ok    ok    ok    ok    404   404   404   403
 staff.act                    ok    ok    ok    ok    ok    404   404   404   403   login
 staff.reveal                 ok    ok    ok    ok    403   404   404   404   403   login
 staff.weekly_report_page     ok    ok    403   403   ok    403   403   ok    403   login
+staff.statistics_page        ok    ok    403   403   ok    403   403   ok    403   login
 staff.supervision            ok    ok    403   403   ok    403   403   ok    403   login
 staff.duplicates_queue       ok    ok    403   403   403   403   403   ok    403   login
 staff.dismiss_duplicate      ok    ok    403   403   403   404   404   404   403   login
