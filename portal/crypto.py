@@ -99,3 +99,63 @@ class EncryptedText(TypeDecorator):
         if value is None:
             return None
         return decrypt(value)
+
+
+# ----------------------------------------------------------------------------- key rotation
+# Every column of type EncryptedText, by table (the models say the same; a test checks).
+ENCRYPTED_COLUMNS = {
+    "reporter_identity": ("name", "email", "phone", "nik"),
+    "outbox_message": ("recipient", "body_text", "body_html"),
+}
+
+
+def rotate_identities(*, batch_size: int = 500, commit=None) -> tuple[int, int]:
+    """Re-encrypt every encrypted value not yet under the first key of ``IDENTITY_KEYS``, in
+    batches by id (``commit`` is called after each batch). Idempotent: a second run finds every
+    row current and writes nothing. Returns (rows re-encrypted, rows already current)."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+
+    cipher = identity_cipher()
+    first = Fernet(current_app.config["IDENTITY_KEYS"][0].encode("ascii"))
+
+    def current(token: str) -> bool:
+        try:
+            first.decrypt(token.encode("ascii"))
+        except InvalidToken:
+            return False
+        return True
+
+    rotated = unchanged = 0
+    for name, columns in ENCRYPTED_COLUMNS.items():
+        table = sa.table(name, sa.column("id", sa.Integer),
+                         *(sa.column(column, sa.Text) for column in columns))
+        last = 0
+        while True:
+            rows = db.session.execute(
+                sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(batch_size)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                values = {}
+                for column in columns:
+                    token = getattr(row, column)
+                    if token is None or current(token):
+                        continue
+                    try:
+                        values[column] = cipher.rotate(token.encode("ascii")).decode("ascii")
+                    except InvalidToken as error:
+                        raise RuntimeError(
+                            f"{name} {row.id}: {column} does not decrypt with any key in "
+                            "IDENTITY_KEYS; this batch was not changed") from error
+                if values:
+                    db.session.execute(table.update().where(table.c.id == row.id).values(**values))
+                    rotated += 1
+                else:
+                    unchanged += 1
+            last = rows[-1].id
+            if commit is not None:
+                commit()
+    return rotated, unchanged

@@ -1,6 +1,6 @@
 """reporter identities encrypted at rest: name, e-mail, phone and NIK become Text holding Fernet
-tokens (portal/crypto.py), and the rows already there are encrypted with the first key of
-IDENTITY_KEYS (downgrade decrypts them again)
+tokens (portal/crypto.py), and so do the outbox's recipient and bodies; the rows already there
+are encrypted with the first key of IDENTITY_KEYS (downgrade decrypts them again)
 
 Revision ID: 0011
 Revises: 0010
@@ -18,10 +18,14 @@ down_revision = '0010'
 branch_labels = None
 depends_on = None
 
-COLUMNS = {'name': 200, 'email': 254, 'phone': 32, 'nik': 16}
+# table -> {column: its type before this migration}
+ENCRYPTED = {
+    'reporter_identity': {'name': sa.String(length=200), 'email': sa.String(length=254),
+                          'phone': sa.String(length=32), 'nik': sa.String(length=16)},
+    'outbox_message': {'recipient': sa.String(length=254), 'body_text': sa.Text(),
+                       'body_html': sa.Text()},
+}
 BATCH = 500
-identity = sa.table('reporter_identity', sa.column('id', sa.Integer),
-                    *(sa.column(name, sa.Text) for name in COLUMNS))
 
 
 def _cipher() -> MultiFernet:
@@ -31,28 +35,33 @@ def _cipher() -> MultiFernet:
 
 
 def _convert(change) -> None:
-    """Apply ``change`` to every identity field of every row, in batches by id."""
+    """Apply ``change`` to every encrypted column of every row, in batches by id."""
     connection = op.get_bind()
-    last = 0
-    while True:
-        rows = connection.execute(
-            sa.select(identity).where(identity.c.id > last).order_by(identity.c.id).limit(BATCH)
-        ).all()
-        if not rows:
-            return
-        for row in rows:
-            values = {name: change(getattr(row, name)) for name in COLUMNS
-                      if getattr(row, name) is not None}
-            if values:
-                connection.execute(identity.update().where(identity.c.id == row.id).values(**values))
-        last = rows[-1].id
+    for name, columns in ENCRYPTED.items():
+        table = sa.table(name, sa.column('id', sa.Integer),
+                         *(sa.column(column, sa.Text) for column in columns))
+        last = 0
+        while True:
+            rows = connection.execute(
+                sa.select(table).where(table.c.id > last).order_by(table.c.id).limit(BATCH)
+            ).all()
+            if not rows:
+                break
+            for row in rows:
+                values = {column: change(getattr(row, column)) for column in columns
+                          if getattr(row, column) is not None}
+                if values:
+                    connection.execute(table.update().where(table.c.id == row.id).values(**values))
+            last = rows[-1].id
 
 
 def upgrade():
-    with op.batch_alter_table('reporter_identity', schema=None) as batch_op:
-        for name, length in COLUMNS.items():
-            batch_op.alter_column(name, existing_type=sa.String(length=length), type_=sa.Text(),
-                                  existing_nullable=True)
+    for name, columns in ENCRYPTED.items():
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            for column, old_type in columns.items():
+                if not isinstance(old_type, sa.Text):
+                    batch_op.alter_column(column, existing_type=old_type, type_=sa.Text(),
+                                          existing_nullable=True)
     cipher = _cipher()
     _convert(lambda plain: cipher.encrypt(plain.encode('utf-8')).decode('ascii'))
 
@@ -60,7 +69,9 @@ def upgrade():
 def downgrade():
     cipher = _cipher()
     _convert(lambda token: cipher.decrypt(token.encode('ascii')).decode('utf-8'))
-    with op.batch_alter_table('reporter_identity', schema=None) as batch_op:
-        for name, length in COLUMNS.items():
-            batch_op.alter_column(name, existing_type=sa.Text(), type_=sa.String(length=length),
-                                  existing_nullable=True)
+    for name, columns in ENCRYPTED.items():
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            for column, old_type in columns.items():
+                if not isinstance(old_type, sa.Text):
+                    batch_op.alter_column(column, existing_type=sa.Text(), type_=old_type,
+                                          existing_nullable=True)

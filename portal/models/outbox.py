@@ -2,9 +2,10 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.crypto import EncryptedText
 from portal.extensions import db
 from portal.models.types import UTCDateTime, enum_column, utcnow
 
@@ -43,11 +44,13 @@ class OutboxMessage(db.Model):
     institution_id: Mapped[int | None] = mapped_column(
         ForeignKey("institution.id", ondelete="CASCADE")
     )
-    recipient: Mapped[str | None] = mapped_column(String(254))
+    # Encrypted at rest like reporter identities (portal/crypto.py): the address of a mail to
+    # an anonymous reporter, next to a subject naming their report, would name them in a dump.
+    recipient: Mapped[str | None] = mapped_column(EncryptedText)
     subject: Mapped[str] = mapped_column(String(255))
-    # Bodies may hold a tracking code or a name: they are wiped once the mail has left.
-    body_text: Mapped[str | None] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    # Bodies may hold a tracking code or a name: encrypted, and wiped once the mail has left.
+    body_text: Mapped[str | None] = mapped_column(EncryptedText)
+    body_html: Mapped[str | None] = mapped_column(EncryptedText)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
