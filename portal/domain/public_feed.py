@@ -313,8 +313,8 @@ class FeedPage:
 
 
 def feed_page(query: FeedQuery, *, per_page: int = PER_PAGE) -> FeedPage:
-    """One page of the feed: two statements whatever the page size (the reports, then the
-    names to hide in their text). Categories and kecamatan come from ``choices``' lists."""
+    """One page of the feed: four statements whatever the page size (the reports, the names
+    to hide in their text, their categories and their kecamatan)."""
     if query.sort == SORT_SUPPORT:
         order = (Report.support_count.desc(), Report.id.desc())
     else:
@@ -332,9 +332,13 @@ def feed_page(query: FeedQuery, *, per_page: int = PER_PAGE) -> FeedPage:
     more = len(rows) > per_page
     rows = rows[:per_page]
     names = reporter_names(row[0] for row in rows)
-    categories = {c.id: c for c in db.session.scalars(select(Category))} if rows else {}
-    districts = dict(db.session.execute(select(District.id, District.name))
-                     .tuples().all()) if rows else {}
+    category_ids = {row[6] for row in rows if row[6] is not None}
+    categories = {c.id: c for c in db.session.scalars(
+        select(Category).where(Category.id.in_(category_ids)))} if category_ids else {}
+    district_ids = {row[7] for row in rows if row[7] is not None}
+    districts = {district_id: name for district_id, name in db.session.execute(
+        select(District.id, District.name).where(District.id.in_(district_ids)))} \
+        if district_ids else {}
     items = []
     for (report_id, number, title, body, length, kind, category_id, district_id, status,
          created_at, supporters) in rows:
