@@ -364,9 +364,14 @@ def _move_clock(report: Report, action: Action, event: ReportEvent, *, now: date
 
 def notify_reporter(report: Report, event: ReportEvent, *, now: datetime,
                     subject=None) -> None:
-    """Mail the reporter (if they gave an address) about an entry meant for them."""
+    """Mail the reporter (if they gave an address) about an entry meant for them. Not the
+    reporter of a report from another system (the national feed): they never got our tracking
+    code, so our mail could only point to a page they cannot open; the system that sent the
+    report keeps in touch with them."""
     from portal.models import ReporterIdentity
 
+    if report.source_id is not None:
+        return
     email = db.session.scalar(
         select(ReporterIdentity.email).where(ReporterIdentity.report_id == report.id))
     if email:

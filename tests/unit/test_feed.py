@@ -13,6 +13,7 @@ from portal.domain import DomainError, feed
 from portal.domain.administration import NotAllowed
 from portal.domain.feed import RowStatus
 from portal.domain.feed_files import CSV, JSONL, FeedFileError, detect_format, read_rows
+from portal.domain.workflow import Action, ActionInput, perform
 from portal.extensions import db
 from portal.models import (
     AuditAction,
@@ -220,6 +221,14 @@ def test_a_feed_report_goes_through_filing(source, store):
     assert b.is_anonymous and identities[b.id].name == "Rahasia"
     assert c.id not in identities  # the national system keeps in touch with that reporter
     # The tracking code stays unknown: no receipt mail carries it.
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    # Nor do later mails point Bambang to a tracking page he cannot open: the national
+    # system keeps in touch with him.
+    perform(a, Action.REQUEST_CLARIFICATION, actor=user("admin@tangerangkab.example.id"),
+            now=NOW, expected_version=a.version,
+            data=ActionInput(message="Mohon lampirkan foto lokasi.", visible_to_reporter=True))
+    db.session.commit()
+    assert a.status is ReportStatus.SUBMITTED and a.clock_paused_at == NOW
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
