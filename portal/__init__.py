@@ -17,6 +17,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)
+    register_security(app)
     register_commands(app)
     return app
 
@@ -73,6 +74,12 @@ def register_errorhandlers(app: Flask) -> None:
     from portal import errors
 
     errors.init_app(app)
+
+
+def register_security(app: Flask) -> None:
+    from portal import security
+
+    security.init_app(app)  # headers on every response, the proxy in front, 413/429 as JSON
 
 
 def register_commands(app: Flask) -> None:

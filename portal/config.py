@@ -59,7 +59,11 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "LAPOR! <no-reply@lapor.example.id>"),
         "MAIL_TIMEOUT": 10,
+        # memory:// counts per process: production sets a Redis URI (redis://host:6379/0) so
+        # that every worker and machine shares the counts.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Proxies in front that set X-Forwarded-For/-Proto (nginx: 1); portal/security.py.
+        "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
         "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
