@@ -40,8 +40,8 @@ def read_period(problems: list, *, now):
     try:
         return parse_period(start, end, now=now)
     except DomainError as error:
-        problems.append(_l("%(problem)s Showing the last 12 months instead.",
-                           problem=error.message))
+        problems.append(str(_l("%(problem)s Showing the last 12 months instead.",
+                           problem=error.message)))
         return default_period(now)
 
 
@@ -87,15 +87,15 @@ def csv_response(table, filename: str) -> Response:
 @blueprint.get("/statistik")
 def statistics_page():
     now = utcnow()
-    problems: list = []
+    problems: list = []  # plain text (a lazy string would be rendered unescaped)
     institutions = all_institutions()
     code = request.args.get("institution", "").strip()
     institution = None
     if code and code != NATIONAL:
         institution = next((inst for inst in institutions if inst.code == code), None)
         if institution is None:
-            problems.append(_l("No institution has the code %(code)s: showing the whole "
-                               "portal instead.", code=code[:40]))
+            problems.append(str(_l("No institution has the code %(code)s: showing the whole "
+                               "portal instead.", code=code[:40])))
     period = read_period(problems, now=now)
     stats = compute_statistics(institution, period, now=now, locale=str(get_locale()))
     figures = tables(stats, staff=False)

@@ -26,7 +26,7 @@ def statistics_page():
     if not institutions and not national_allowed:
         abort(403)
     now = utcnow()
-    problems: list = []
+    problems: list = []  # plain text (a lazy string would be rendered unescaped)
     institution = None if national_allowed else institutions[0]
     code = request.args.get("institution", "").strip()
     if code == NATIONAL and not national_allowed:
@@ -35,9 +35,9 @@ def statistics_page():
         chosen = db.session.scalar(select(Institution).where(
             Institution.code == code, Institution.kind == InstitutionKind.INSTITUTION))
         if chosen is None:
-            problems.append(_l("No institution has the code %(code)s: showing %(name)s "
+            problems.append(str(_l("No institution has the code %(code)s: showing %(name)s "
                                "instead.", code=code[:40],
-                               name=institution.name if institution else _l("the whole portal")))
+                               name=institution.name if institution else _l("the whole portal"))))
         elif chosen not in institutions:
             abort(403)
         else:
