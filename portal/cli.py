@@ -334,3 +334,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(feed_cli)  # portal/feed_cli.py: the national feed
     app.cli.add_command(public_cli)  # portal/public_cli.py: the public feed
+    from portal.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)  # portal/backup.py: flask backup / flask restore
+    app.cli.add_command(restore_command)
