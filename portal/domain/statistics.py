@@ -74,7 +74,7 @@ MAX_MONTHS = 60
 TOP_CATEGORIES = 5
 STATE_ID = 1
 # Reports updated shortly before the last refresh's start may commit after it read them.
-REFRESH_MARGIN = timedelta(minutes=10)
+REFRESH_MARGIN = timedelta(minutes=2)
 LIVE, SUMMARY = "live", "summary"
 
 
@@ -352,32 +352,38 @@ class _Reader:
             rows.append((tuple(normal), sums))
         return rows
 
-    def medians(self, measure: Measure, *, by_unit: bool) -> dict:
-        """{unit key or None: median hours}."""
-        if self.source == LIVE:
+    def medians(self, measure: Measure) -> tuple[dict, float | None]:
+        """({unit key: median hours}, the median over the whole scope)."""
+        unit = self.unit_column(None if self.source == LIVE else MonthDuration)
+        if self.source == LIVE and _dialect() == "postgresql":
             bucket = _bucket_expression(MEASURE_COLUMN[measure])
-            keys = [self.unit_column()] if by_unit else []
             present = literal_column(f"report.{MEASURE_COLUMN[measure]}").isnot(None)
-            if _dialect() == "postgresql":
+
+            def median(*keys):
                 query = self._live_where(select(
                     *keys, func.percentile_cont(0.5).within_group(bucket)).where(present))
-                if keys:
-                    query = query.group_by(*keys)
-                return {(row[0] if by_unit else None): (None if row[-1] is None else float(row[-1]))
-                        for row in db.session.execute(query)}
-            query = self._live_where(select(*keys, bucket, func.count()).where(present))
-            query = query.group_by(*keys, bucket)
+                return db.session.execute(query.group_by(*keys) if keys else query).all()
+
+            per_unit = {row[0]: float(row[1]) for row in median(unit)}
+            overall = median()[0][0]
+            return per_unit, None if overall is None else float(overall)
+        if self.source == LIVE:  # SQLite: the histogram, as from the summary
+            bucket = _bucket_expression(MEASURE_COLUMN[measure])
+            present = literal_column(f"report.{MEASURE_COLUMN[measure]}").isnot(None)
+            query = self._live_where(select(unit, bucket, func.count()).where(present))
+            query = query.group_by(unit, bucket)
         else:
-            keys = [self.unit_column(MonthDuration)] if by_unit else []
             query = self._summary_where(
-                select(*keys, MonthDuration.bucket_hours, func.sum(MonthDuration.reports)),
+                select(unit, MonthDuration.bucket_hours, func.sum(MonthDuration.reports)),
                 MonthDuration).where(MonthDuration.measure == measure).group_by(
-                *keys, MonthDuration.bucket_hours)
+                unit, MonthDuration.bucket_hours)
         histograms: dict = {}
-        for row in db.session.execute(query):
-            key = row[0] if by_unit else None
-            histograms.setdefault(key, []).append((row[-2], row[-1]))
-        return {key: median_of_histogram(pairs) for key, pairs in histograms.items()}
+        merged: dict = {}
+        for key, bucket_hours, count in db.session.execute(query):
+            histograms.setdefault(key, []).append((bucket_hours, count))
+            merged[bucket_hours] = merged.get(bucket_hours, 0) + int(count)
+        return ({key: median_of_histogram(pairs) for key, pairs in histograms.items()},
+                median_of_histogram(list(merged.items())))
 
     def red_now(self, now: datetime) -> dict:
         unit = self.unit_column()
@@ -418,8 +424,6 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
         return sorted(found.values(), key=lambda line: (-line.counts.received, line.label))
 
     total = Line(key=None, label=str(_l("All reports")))
-    for _, sums in reader.counts(Dimension.ALL):
-        total.counts.add(sums)
 
     kind_labels = {k.value: str(KIND[k]) for k in ReportKind}
     by_kind = lines(reader.counts(Dimension.KIND), lambda key: kind_labels.get(key, key))
@@ -442,6 +446,8 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
     by_district = lines(district_rows, lambda key: districts.get(key, no_district))
 
     unit_rows = reader.counts(Dimension.ALL, by="unit")
+    for _, sums in unit_rows:  # the total is the sum of the units' rows
+        total.counts.add(sums)
     red = reader.red_now(now)
     unit_ids = {keys[0] for keys, _ in unit_rows if keys[0] is not None} | {
         key for key in red if key is not None}
@@ -457,8 +463,9 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
     total.red_now = sum(red.values())
     for measure, attribute in ((Measure.RESPONSE, "median_response_hours"),
                                (Measure.COMPLETION, "median_completion_hours")):
-        setattr(total, attribute, reader.medians(measure, by_unit=False).get(None))
-        for key, median in reader.medians(measure, by_unit=True).items():
+        per_unit, overall = reader.medians(measure)
+        setattr(total, attribute, overall)
+        for key, median in per_unit.items():
             if key not in by_unit:
                 by_unit[key] = Line(key=key, label=names.get(key, nowhere))
             setattr(by_unit[key], attribute, median)
