@@ -6,6 +6,8 @@ them into our catalogs, and ``PortalForm`` asks our catalogs for them.
 """
 from flask_babel import get_translations, ngettext
 from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.i18n import lazy_gettext as _l
 
@@ -76,3 +78,18 @@ def choice_id(value):
     if text.isascii() and text.isdigit() and len(text) < 19:
         return int(text)
     return -1
+
+
+class PasswordChangeForm(PortalForm):
+    """Staff and citizens change their own password (rules: portal.domain.accounts)."""
+
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Type your current password.")), Length(max=200)])
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(message=_l("Choose a new password.")), Length(max=200)])
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(message=_l("Type the new password again.")),
+                    EqualTo("new_password", message=_l("The two passwords are not the same."))])

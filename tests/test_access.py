@@ -106,6 +106,7 @@ staff.report                 ok    ok    ok    ok    ok    404   404   404   403
 staff.attachment             ok    ok    ok    ok    ok    404   404   404   403   login
 staff.act                    ok    ok    ok    ok    ok    404   404   404   403   login
 staff.reveal                 ok    ok    ok    ok    403   404   404   404   403   login
+staff.password               ok    ok    ok    ok    ok    ok    ok    ok    403   login
 staff.weekly_report_page     ok    ok    403   403   ok    403   403   ok    403   login
 staff.statistics_page        ok    ok    403   403   ok    403   403   ok    403   login
 staff.supervision            ok    ok    403   403   ok    403   403   ok    403   login

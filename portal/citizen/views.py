@@ -60,7 +60,7 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
-from portal.web import add_form_error, local_path
+from portal.web import add_form_error, change_password_view, local_path, password_change_limit
 
 blueprint = Blueprint("citizen", __name__)
 
@@ -563,6 +563,15 @@ def logout():
     session.pop(TRACKED, None)  # a shared device forgets the reports tracked on it, too
     flash(_l("You have signed out."), "info")
     return redirect(url_for("citizen.home"))
+
+
+@blueprint.route("/akun/sandi", methods=["GET", "POST"])
+@limiter.limit(password_change_limit, methods=["POST"])
+def password():
+    if _signed_in_citizen() is None:
+        return _to_citizen_login()
+    return change_password_view("citizen/password.html",
+                                lambda: redirect(url_for("citizen.my_reports")))
 
 
 @blueprint.get("/akun/laporan")

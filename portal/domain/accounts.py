@@ -93,3 +93,17 @@ def register_citizen(*, name: str, email: str, password: str, now: datetime) -> 
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def change_own_password(user: User, *, current_password: str, new_password: str) -> None:
+    """The user changes their own password, proving the current one first. Every other session
+    of the account ends (``session_version``); the caller signs this one in again."""
+    if not user.check_password(current_password or ""):
+        raise DomainError(_l("The current password is not right."), field="current_password")
+    if new_password == current_password:
+        raise DomainError(_l("Choose a new password, different from the current one."),
+                          field="new_password")
+    try:
+        change_password(user, new_password)
+    except DomainError as error:
+        raise DomainError(error.message, field="new_password") from error

@@ -390,3 +390,4 @@ from portal.staff import (
     supervision,  # noqa: E402,F401  (registers /pengawasan)
 )
 from portal.staff import duplicates as duplicate_views  # noqa: E402,F401  (/duplikat)
+from portal.staff import account  # noqa: E402,F401  (/sandi: one's own password)
