@@ -99,7 +99,8 @@ def staff_globals():
 
 # ----------------------------------------------------------------------------- sign-in
 @blueprint.route("/masuk", methods=["GET", "POST"])
-@limiter.limit("10 per minute", methods=["POST"])
+@limiter.limit(lambda: current_app.config.get("STAFF_LOGIN_LIMIT", "10 per minute"),
+               methods=["POST"])
 def login():
     next_url = local_path(request.args.get("next"))
     if current_user.is_authenticated and current_user.is_staff:
