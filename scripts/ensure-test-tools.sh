@@ -9,6 +9,8 @@ VENV_BIN=${VENV_BIN:-.venv/bin}
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -x "$PG_BIN/initdb" ] || need_apt+=(postgresql postgresql-contrib)
+# The rate limits' shared storage test starts its own redis-server on a free port.
+command -v redis-server >/dev/null || need_apt+=(redis-server)
 for extra in "$@"; do
   case "$extra" in
     sqlmap) command -v sqlmap >/dev/null || need_apt+=(sqlmap) ;;
