@@ -60,6 +60,7 @@ SEARCH_CONFIG = "indonesian"
 PER_PAGE = 20
 MAX_QUERY = 200  # characters of the search box used
 EXCERPT_SOURCE = 1500  # characters of the body read for an excerpt in the feed
+SEARCH_WINDOW = 2000  # rows in the feed's order looked at first by a search (PostgreSQL)
 SORT_NEWEST = "newest"
 SORT_SUPPORT = "support"
 SORTS = (SORT_NEWEST, SORT_SUPPORT)
@@ -244,9 +245,9 @@ def _search_clause(q: str):
         escape="\\") for w in words))
 
 
-def _where(query: FeedQuery) -> list:
+def _where(query: FeedQuery, *, search: bool = True) -> list:
     clauses = [public_clause()]
-    if query.q:
+    if query.q and search:
         clauses.append(_search_clause(query.q))
     if query.kind is not None:
         clauses.append(Report.kind == query.kind)
@@ -291,6 +292,21 @@ def _after_clause(query: FeedQuery):
                and_(Report.created_at == cursor.key, Report.id < cursor.id))
 
 
+def _search_in_window(columns, clauses, search, key, limit: int):
+    """The page's matches among the first SEARCH_WINDOW rows in the feed's order, read along
+    the partial index (recent rows lie close together: a few hundred pages), or None when
+    fewer than a page match there. A common word fills its page here; a rarer one is looked
+    up through the GIN index instead, which then yields few rows to sort. Either way the
+    page is the same: the window's matches are the first ones in the order."""
+    window = (select(*columns, search.label("hit")).where(*clauses)
+              .order_by(key.desc(), Report.id.desc()).limit(SEARCH_WINDOW).subquery())
+    rows = db.session.execute(
+        select(*(window.c[c.key if hasattr(c, "key") else c.name] for c in columns))
+        .where(window.c.hit)
+        .order_by(window.c[key.key].desc(), window.c.id.desc()).limit(limit)).all()
+    return rows if len(rows) == limit else None
+
+
 @dataclass(frozen=True)
 class FeedItem:
     """A report as the feed lists it: nothing about who sent it."""
@@ -315,20 +331,24 @@ class FeedPage:
 def feed_page(query: FeedQuery, *, per_page: int = PER_PAGE) -> FeedPage:
     """One page of the feed: four statements whatever the page size (the reports, the names
     to hide in their text, their categories and their kecamatan)."""
-    if query.sort == SORT_SUPPORT:
-        order = (Report.support_count.desc(), Report.id.desc())
-    else:
-        order = (Report.created_at.desc(), Report.id.desc())
-    clauses = _where(query)
+    key = Report.support_count if query.sort == SORT_SUPPORT else Report.created_at
+    clauses = _where(query, search=False)
     after = _after_clause(query)
     if after is not None:
         clauses.append(after)
-    rows = db.session.execute(
-        select(Report.id, Report.public_number, Report.title,
-               func.substr(Report.body, 1, EXCERPT_SOURCE), func.length(Report.body),
-               Report.kind, Report.category_id, Report.district_id, Report.status,
-               Report.created_at, Report.support_count)
-        .where(*clauses).order_by(*order).limit(per_page + 1)).all()
+    columns = (Report.id, Report.public_number, Report.title,
+               func.substr(Report.body, 1, EXCERPT_SOURCE).label("excerpt_source"),
+               func.length(Report.body).label("body_length"), Report.kind, Report.category_id,
+               Report.district_id, Report.status, Report.created_at, Report.support_count)
+    rows = None
+    if query.q and _dialect() == "postgresql":
+        rows = _search_in_window(columns, clauses, _search_clause(query.q), key, per_page + 1)
+    if rows is None:
+        if query.q:
+            clauses.append(_search_clause(query.q))
+        rows = db.session.execute(
+            select(*columns).where(*clauses).order_by(key.desc(), Report.id.desc())
+            .limit(per_page + 1)).all()
     more = len(rows) > per_page
     rows = rows[:per_page]
     names = reporter_names(row[0] for row in rows)
