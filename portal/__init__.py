@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.api.feed import blueprint as feed_api
+    from portal.api.open311 import blueprint as open311_api
     from portal.citizen import public  # noqa: F401  (adds the public feed's routes to citizen)
     from portal.citizen import statistics  # noqa: F401  (adds /statistik to citizen)
     from portal.citizen.views import blueprint as citizen
@@ -62,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff, url_prefix="/staf")
     app.register_blueprint(staff_admin)  # /staf/kelola
     app.register_blueprint(feed_api)  # /api/feed/v1
+    app.register_blueprint(open311_api)  # /open311/v2
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from portal import create_app
 from portal.demo import DEMO_PASSWORD, load_demo_data
-from portal.domain import feed
+from portal.domain import api_clients, feed
 from portal.domain.accounts import register_citizen
 from portal.domain.filing import ReportDraft
 from portal.domain.filing import file_report as file_through_domain
@@ -37,6 +37,7 @@ from portal.models import (
     AuditAction,
     AuditEntry,
     Category,
+    Channel,
     Holiday,
     Institution,
     InstitutionKind,
@@ -112,6 +113,8 @@ staff.statistics_page        ok    ok    403   403   ok    403   403   ok    403
 staff.supervision            ok    ok    403   403   ok    403   403   ok    403   login
 staff.duplicates_queue       ok    ok    403   403   403   403   403   ok    403   login
 staff.dismiss_duplicate      ok    ok    403   403   403   404   404   404   403   login
+staff.intake_form            ok    ok    ok    ok    403   ok    ok    ok    403   login
+staff.intake_done            ok    ok    ok    ok    403   ok    ok    ok    403   login
 staff_admin.index            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.units            ok    ok    403   403   403   403   403   ok    403   login
 staff_admin.unit             ok    ok    403   403   403   403   403   403   403   login
@@ -140,6 +143,10 @@ staff_admin.feed_sources     ok    403   403   403   403   403   403   403   403
 staff_admin.feed_key         ok    403   403   403   403   403   403   403   403   login
 staff_admin.feed_disable     ok    403   403   403   403   403   403   403   403   login
 staff_admin.feed_enable      ok    403   403   403   403   403   403   403   403   login
+staff_admin.api_keys         ok    ok    403   403   403   403   403   ok    403   login
+staff_admin.api_key_renew    ok    ok    403   403   403   403   403   403   403   login
+staff_admin.api_key_disable  ok    ok    403   403   403   403   403   403   403   login
+staff_admin.api_key_enable   ok    ok    403   403   403   403   403   403   403   login
 """
 A, F, H, L, OUT = "ok", "403", "404", "login", "out"
 DESCRIBED = {A: "allowed", F: "forbidden (403)", H: "hidden (404)", L: "sent to sign in",
@@ -265,6 +272,7 @@ class World:
     membership_id: int
     regency_id: int
     source_id: int = 0  # a feed source (national administrator's page)
+    client_id: int = 0  # an Open311 API key of Tangerang (its administrators' page)
     cookies: dict = field(default_factory=dict)  # role -> session cookie value
     tokens: dict = field(default_factory=dict)  # role -> CSRF token
     addresses: dict = field(default_factory=dict)  # role -> REMOTE_ADDR
@@ -325,7 +333,10 @@ def _build_world(app) -> World:
                   member_id=member.id, membership_id=member.memberships[0].id,
                   regency_id=regency.id,
                   source_id=feed.add_source(None, code="LAPOR-NASIONAL", name="LAPOR! Nasional",
-                                            now=now).source.id)
+                                            now=now).source.id,
+                  client_id=api_clients.issue_key(None, institution_id=regency.id,
+                                                  name="SMS 1708", channel=Channel.SMS,
+                                                  now=now).client.id)
     db.session.commit()
     for index, role in enumerate(ROLES, start=1):
         world.addresses[role] = f"10.0.0.{index}"  # the sign-in throttle counts per address
@@ -403,7 +414,8 @@ def url_for_case(rule, world: World, overrides: dict | None = None) -> str:
               "user_id": world.member_id, "membership_id": world.membership_id,
               "category_id": world.category_id, "template_id": world.template_id,
               "scope_key": str(world.regency_id), "holiday_id": 0,
-              "source_id": world.source_id, **(overrides or {})}
+              "source_id": world.source_id, "client_id": world.client_id,
+              **(overrides or {})}
     unknown = sorted(set(rule.arguments) - set(values))
     if unknown:
         pytest.fail(f"{rule.rule} ({rule.endpoint}): no value for {unknown}; add one from the "

@@ -374,3 +374,4 @@ def template_delete(template_id: int):
 
 from portal.staff import admin_deadlines  # noqa: E402,F401  (the deadline pages)
 from portal.staff import admin_feed  # noqa: E402,F401  (the feed sources page)
+from portal.staff import admin_api_clients  # noqa: E402,F401  (the Open311 API keys page)

@@ -359,6 +359,9 @@ def _routes(ids):
     gets += ["/staf/kelola/feed"]  # the feed sources (national administrator)
     posts += ["/staf/kelola/feed", "/staf/kelola/feed/1/kunci", "/staf/kelola/feed/1/nonaktifkan",
               "/staf/kelola/feed/1/aktifkan"]
+    gets += ["/staf/kelola/api"]  # Open311 API keys (administrators)
+    posts += ["/staf/kelola/api", "/staf/kelola/api/1/kunci", "/staf/kelola/api/1/nonaktifkan",
+              "/staf/kelola/api/1/aktifkan"]
     return gets, posts
 
 
