@@ -67,6 +67,10 @@ def clean_upper(value):
     return clean_text(value).upper() if isinstance(value, str) else value
 
 
+# Ids are INTEGER columns: a larger number would make PostgreSQL refuse the query itself.
+MAX_ID = 2 ** 31 - 1
+
+
 def choice_id(value):
     """Coerce a select's value to an id: None when empty, -1 (no such row) when it is not a
     number a database column can hold, so that validation, not the database, refuses it."""
@@ -75,7 +79,7 @@ def choice_id(value):
     if value in (None, "", "None"):
         return None
     text = str(value).strip()
-    if text.isascii() and text.isdigit() and len(text) < 19:
+    if text.isascii() and text.isdigit() and len(text) < 19 and int(text) <= MAX_ID:
         return int(text)
     return -1
 

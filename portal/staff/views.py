@@ -263,7 +263,7 @@ def report(number: str):
     raw_template = request.args.get("template", "").strip()
     if raw_template:
         template = (db.session.get(ResponseTemplate, int(raw_template))
-                    if raw_template.isdigit() and len(raw_template) < 19 else None)
+                    if raw_template.isdigit() and len(raw_template) < 10 else None)
         if (template is None or template.institution_id != report.current_institution_id
                 or Action.ANSWER not in workflow.allowed_actions(_actor(), report)):
             notice = _l("This response template cannot be used for this report.")
