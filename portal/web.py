@@ -1,7 +1,7 @@
 """Small helpers that every door (citizen, staff, administration) uses the same way."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, render_template, request
+from flask import abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user, login_user
 
 
@@ -54,3 +54,22 @@ def change_password_view(template: str, done):
             return done()
     status = 422 if request.method == "POST" else 200
     return render_template(template, form=form, min_length=MIN_PASSWORD), status
+
+
+def attachment_response(item):
+    """An attachment as a download: from the store under its random name (never a path the user
+    chose), ``Content-Disposition: attachment`` with a neutral name (the reporter's file name
+    may name them), its checked type, nosniff, a sandboxing policy, never cached."""
+    from portal.storage import AttachmentStore
+
+    path = AttachmentStore(current_app.config["UPLOAD_FOLDER"]).path_for(item.stored_name)
+    if not path.is_file():
+        abort(404)
+    extension = item.stored_name.rsplit(".", 1)[-1] if "." in item.stored_name else "bin"
+    response = send_file(path, mimetype=item.content_type, as_attachment=True,
+                         download_name=f"lampiran-{item.id}.{extension}", conditional=False,
+                         etag=False, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "no-store"
+    return response

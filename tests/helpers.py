@@ -80,3 +80,16 @@ def user(email: str):
     from portal.models import User
 
     return db.session.scalar(select(User).where(User.email == email))
+
+
+def mails_to(*addresses: str) -> list:
+    """The outbox messages to these addresses, oldest first. The recipient is encrypted at rest
+    (portal/crypto.py), so it is compared after reading, never in SQL."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.models import OutboxMessage
+
+    return [message for message in db.session.scalars(select(OutboxMessage)
+                                                      .order_by(OutboxMessage.id))
+            if message.recipient in addresses]

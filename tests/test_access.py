@@ -42,7 +42,6 @@ from portal.models import (
     Institution,
     InstitutionKind,
     Membership,
-    OutboxMessage,
     Report,
     ReportEvent,
     ReportKind,
@@ -53,7 +52,7 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
-from tests.helpers import csrf_token, file_report, jpeg_bytes
+from tests.helpers import csrf_token, file_report, jpeg_bytes, mails_to
 
 # ----------------------------------------------------------------------------- the roles
 NATIONAL_ADMIN = "national_admin"
@@ -681,8 +680,7 @@ def test_reporter_identity_stays_hidden_on_every_staff_page(demo):
 
     # The staff mails (disposition to the liaison, assignment to the operator).
     staff_addresses = set(db.session.scalars(select(User.email).where(User.is_staff.is_(True))))
-    mails = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.recipient.in_(staff_addresses))).all()
+    mails = mails_to(*staff_addresses)
     assert {m.recipient for m in mails} >= {STAFF_EMAILS[LIAISON], STAFF_EMAILS[OPERATOR]}
     assert len(mails) >= 4
     for mail in mails:

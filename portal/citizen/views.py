@@ -50,6 +50,7 @@ from portal.i18n import SESSION_KEY
 from portal.i18n import lazy_gettext as _l
 from portal.labels import KIND, KIND_HINT
 from portal.models import (
+    Attachment,
     Category,
     District,
     Report,
@@ -60,7 +61,13 @@ from portal.models import (
 )
 from portal.models.types import utcnow
 from portal.storage import AttachmentStore
-from portal.web import add_form_error, change_password_view, local_path, password_change_limit
+from portal.web import (
+    add_form_error,
+    attachment_response,
+    change_password_view,
+    local_path,
+    password_change_limit,
+)
 
 blueprint = Blueprint("citizen", __name__)
 
@@ -423,6 +430,19 @@ def tracked_report(number: str):
     if report is None:
         return _to_tracking_form()
     return _render_tracked(report)
+
+
+@blueprint.get("/lacak/<number>/lampiran/<int:attachment_id>")
+def attachment(number: str, attachment_id: int):
+    """The reporter's own file, for the visitor who typed the tracking code in this session or
+    the citizen account that filed it; nobody else (staff download theirs in the workspace)."""
+    report = _authorised_report(number)
+    if report is None:
+        return _to_tracking_form()
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.report_id != report.id:
+        abort(404)
+    return attachment_response(item)
 
 
 @blueprint.post("/lacak/<number>/balas")

@@ -13,7 +13,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_login import current_user, login_user, logout_user
@@ -56,8 +55,7 @@ from portal.models.types import utcnow
 from portal.staff import labels as staff_labels
 from portal.staff.decorators import staff_required
 from portal.staff.forms import ActionForm, LoginForm, parse_inbox_query
-from portal.storage import AttachmentStore
-from portal.web import add_form_error, local_path
+from portal.web import add_form_error, attachment_response, local_path
 
 blueprint = Blueprint("staff", __name__)
 
@@ -299,18 +297,9 @@ def attachment(number: str, attachment_id: int):
         item = duplicates.copy_attachment(report, attachment_id, _actor())
     if item is None:
         abort(404)
-    path = AttachmentStore(current_app.config["UPLOAD_FOLDER"]).path_for(item.stored_name)
-    if not path.is_file():
-        abort(404)
-    extension = item.stored_name.rsplit(".", 1)[-1] if "." in item.stored_name else "bin"
     # A download is not the logged "show identity" action: never a file name that may name
-    # the reporter.
-    name = f"lampiran-{item.id}.{extension}"
-    response = send_file(path, mimetype=item.content_type, as_attachment=True,
-                         download_name=name, conditional=False, etag=False, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    # the reporter (portal/web.py).
+    return attachment_response(item)
 
 
 def _stale(number: str, form: ActionForm):

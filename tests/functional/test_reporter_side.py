@@ -13,7 +13,6 @@ from portal.models import (
     Category,
     EventKind,
     Institution,
-    OutboxMessage,
     Report,
     ReportEvent,
     ReportRating,
@@ -21,7 +20,7 @@ from portal.models import (
     User,
 )
 from portal.models.types import utcnow
-from tests.helpers import csrf_token, file_report, receipt_code
+from tests.helpers import csrf_token, file_report, mails_to, receipt_code
 
 ADMIN = "admin@tangerangkab.example.id"
 LIAISON = "penghubung.disdukcapil@tangerangkab.example.id"
@@ -279,8 +278,7 @@ def test_internal_notes_and_hidden_follow_ups_never_reach_the_tracking_page(trac
                    "CATATAN-OPERATOR", "Operator Disdukcapil", OPERATOR):
         assert secret not in html
     # nor do they reach the reporter's mailbox: she is mailed the follow-up and the answer only
-    mails = db.session.scalars(select(OutboxMessage.body_text).where(
-        OutboxMessage.recipient == "siti@example.id").order_by(OutboxMessage.id)).all()
+    mails = [m.body_text for m in mails_to("siti@example.id")]
     assert len(mails) == 3  # the receipt with the code, the follow-up, the answer
     assert "Petugas sudah ke lokasi." in mails[1] and "Jawaban resmi" in mails[2]
     for secret in ("CATATAN-INTERNAL", "INSTRUKSI-DISPOSISI", "TINDAK-LANJUT-TERTUTUP",

@@ -42,7 +42,6 @@ from portal.models import (
     Holiday,
     Institution,
     InstitutionKind,
-    OutboxMessage,
     Report,
     ReportEvent,
     ReportKind,
@@ -50,7 +49,7 @@ from portal.models import (
     User,
 )
 from portal.storage import AttachmentStore
-from tests.helpers import node
+from tests.helpers import mails_to, node
 
 ADMIN = "admin@tangerangkab.example.id"
 LIAISON = "penghubung.disdukcapil@tangerangkab.example.id"
@@ -238,8 +237,7 @@ def test_information_request_answer_time_and_its_single_extension(filer):
     assert report.deadline_extended and report.clock_added_days == 7
     assert report.due_at == due(date(2026, 12, 16)) == extension.due_at
     assert extension.kind is EventKind.DEADLINE_EXTENDED and extension.visible_to_reporter
-    told = db.session.scalars(select(OutboxMessage.body_text).where(
-        OutboxMessage.recipient == REPORTER_EMAIL)).all()
+    told = [m.body_text for m in mails_to(REPORTER_EMAIL)]
     assert any("arsip kecamatan" in body for body in told), "the reporter is told the reason"
     # The disposition that gave the unit this answer time follows it.
     assert event.due_at == due(date(2026, 12, 16))
@@ -276,8 +274,7 @@ def test_a_clarification_stops_the_clock_and_the_reply_resumes_it(filer):
     assert report.status is ReportStatus.VERIFIED
     assert report.due_at is None and report.clock_paused_at == utc(2026, 11, 25, 3, 0)
     assert deadlines.clock_state(report, utc(2026, 12, 20)) is ClockState.PAUSED
-    mails = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.recipient == REPORTER_EMAIL)).all()
+    mails = mails_to(REPORTER_EMAIL)
     assert any("Di kecamatan mana" in m.body_text for m in mails)
     # One question at a time: the clock is already stopped.
     assert Action.REQUEST_CLARIFICATION not in allowed_actions(staff(ADMIN), report)

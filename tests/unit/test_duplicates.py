@@ -31,7 +31,6 @@ from portal.models import (
     DuplicateCandidate,
     DuplicateReason,
     EventKind,
-    OutboxMessage,
     Report,
     ReporterIdentity,
     ReportKind,
@@ -39,7 +38,7 @@ from portal.models import (
 )
 from portal.storage import AttachmentStore
 from tests.duplicate_samples import PAIRS, Sample
-from tests.helpers import user
+from tests.helpers import mails_to, user
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
 ADMIN = "admin@tangerangkab.example.id"
@@ -309,8 +308,7 @@ def test_marking_confirms_the_pair_and_tells_the_copys_reporter_the_number(new):
     archive(later, original.public_number)
     db.session.commit()
     assert candidate.state is CandidateState.CONFIRMED and candidate.decided_by.email == ADMIN
-    mail = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.recipient == "rina@example.id").order_by(OutboxMessage.id)).all()[-1]
+    mail = mails_to("rina@example.id")[-1]
     text = mail.subject + mail.body_text + mail.body_html
     assert original.public_number in mail.subject and later.public_number in mail.subject
     assert original.public_number in mail.body_text and original.public_number in mail.body_html
