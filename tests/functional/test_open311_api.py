@@ -401,3 +401,28 @@ def test_the_openapi_document_names_every_path(client, demo):
                 .replace("<service_request_id>", "{service_request_id}")
             assert path in documented, path
     assert json.loads(json.dumps(document)) == document
+
+
+# ----------------------------------------------------------------------------- a real client
+def test_the_georeport_client_reads_the_api(app, demo, live_server):
+    """georeport (PyPI), a GeoReport v2 client library, against the API served over HTTP: it
+    has no POST, so it covers the GET side, in JSON and in XML."""
+    georeport = pytest.importorskip("georeport")
+    report = make_report(app, answer="Lampu sudah diganti.")
+    for fmt in ("json", "xml"):
+        api = georeport.GeoReport(f"{live_server.url}{BASE}", jurisdiction="portal.test",
+                                  output_format=fmt)
+        services = api.get_service_list()
+        assert "INFRASTRUKTUR" in [s["service_code"] for s in services]
+        definition = api.get_service_definition("INFRASTRUKTUR")
+        assert definition["service_code"] == "INFRASTRUKTUR"
+        listed = api.get_service_requests(status="open", service_code="INFRASTRUKTUR")
+        if fmt == "xml":  # xmltodict: one element is a dict, not a list
+            listed = [listed] if isinstance(listed, dict) else listed
+        assert [r["service_request_id"] for r in listed] == [report.public_number]
+        one = api.get_service_request(report.public_number)
+        assert one["service_request_id"] == report.public_number
+        assert one["status"] == "open" and one["status_notes"] == "Lampu sudah diganti."
+    wrong = georeport.GeoReport(f"{live_server.url}{BASE}", jurisdiction="boston.gov")
+    with pytest.raises(Exception, match="404"):
+        wrong.get_service_list()
