@@ -68,6 +68,11 @@ def from_environment(instance_path: str) -> dict:
         "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
         "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
         "FEED_API_LIMIT": env.get("FEED_API_LIMIT", "60 per minute"),  # per API key
+        # Open311 GeoReport v2 (portal/api/open311.py): filing per API key, reading per address;
+        # the jurisdiction_id clients may send (empty: the host of PUBLIC_BASE_URL).
+        "OPEN311_API_LIMIT": env.get("OPEN311_API_LIMIT", "60 per minute"),
+        "OPEN311_READ_LIMIT": env.get("OPEN311_READ_LIMIT", "120 per minute"),
+        "OPEN311_JURISDICTION_ID": env.get("OPEN311_JURISDICTION_ID", ""),
         "OUTBOX_SEND_AFTER_REQUEST": not production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
