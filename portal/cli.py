@@ -334,7 +334,11 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reports_cli)
     app.cli.add_command(feed_cli)  # portal/feed_cli.py: the national feed
     app.cli.add_command(public_cli)  # portal/public_cli.py: the public feed
-    from portal.backup import backup_command, restore_command
+    from portal.dev_cli import dev_cli
+
+    app.cli.add_command(dev_cli)  # portal/dev_cli.py: flask dev generate
+    from portal.backup import backup_command, restore_command, uploads_cli
 
     app.cli.add_command(backup_command)  # portal/backup.py: flask backup / flask restore
     app.cli.add_command(restore_command)
+    app.cli.add_command(uploads_cli)  # flask uploads sweep: files no report names
