@@ -59,7 +59,7 @@ def test_duplicate_pages(demo, live_server, page: Page):
 
     # With the keyboard: focus the button, press Enter.
     page.set_viewport_size({"width": 1280, "height": 800})
-    button = panel.get_by_role("button", name=f"Mark as duplicate of this ({original})")
+    button = panel.get_by_role("button", name=f"Tandai sebagai duplikat laporan ini ({original})")
     button.focus()
     page.keyboard.press("Enter")
     expect(page.locator("#duplicates")).to_have_count(0)

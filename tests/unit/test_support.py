@@ -140,7 +140,9 @@ def test_the_excerpt_and_title_hide_personal_data_typed_into_the_text(report):
     for secret in ("0812-3456-7890", "3603124501900003", "siti.rahma@example.id",
                    "812 9876 5432"):
         assert secret not in text
-    assert "[NIK hidden]" in item.excerpt and "[phone number hidden]" in item.title
+    # The markers in the portal's language (Bahasa Indonesia by default).
+    assert "[NIK disembunyikan]" in item.excerpt
+    assert "[nomor telepon disembunyikan]" in item.title
     assert len(item.excerpt) <= 160
 
 
