@@ -108,7 +108,43 @@ def _median_ms(function, runs: int) -> float:
     return stats_module.median(times)
 
 
-def bench_size(server, n: int, runs: int) -> dict:
+def _profile(db, function) -> None:
+    """Each statement of one run with its time, and the plan of the slowest."""
+    from sqlalchemy import event, text
+
+    log = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        log.append(((time.perf_counter() - conn.info["bench_t0"]) * 1000, statement,
+                    parameters))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        started = time.perf_counter()
+        function()
+        total = (time.perf_counter() - started) * 1000
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    print(f"  one run: {total:.1f} ms, {len(log)} statements, "
+          f"{sum(t for t, _, _ in log):.1f} ms in SQL", flush=True)
+    for ms, statement, _ in sorted(log, key=lambda item: -item[0])[:5]:
+        print(f"    {ms:6.1f} ms  {' '.join(statement.split())[:150]}", flush=True)
+    slowest = max(log, key=lambda item: item[0])
+    with db.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest[1], slowest[2])
+            for (line,) in cursor.fetchall():
+                print(f"      {line}", flush=True)
+    db.session.rollback()
+
+
+def bench_size(server, n: int, runs: int, profile: bool = False) -> dict:
     import psycopg
     from flask_migrate import upgrade
     from sqlalchemy import select, text
@@ -176,6 +212,8 @@ def bench_size(server, n: int, runs: int) -> dict:
                 result[f"staff_{source}_ms"] = _median_ms(figures(regency, source), runs)
                 db.session.rollback()
             print(f"  figures: {result}", flush=True)
+            if profile:
+                _profile(db, figures(regency, SUMMARY))
 
         # The worker's refresh right after the rebuild (the months of the reports updated in
         # the last minutes: the recent ones), then after 200 reports of any month were touched.
@@ -209,10 +247,14 @@ def main(argv=None) -> int:
     parser.add_argument("--reports", type=int, action="append",
                         help="reports to load (repeatable; default 1000000)")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--profile", action="store_true",
+                        help="print the statements of one staff-figures run from the summary "
+                             "and the plan of the slowest")
     args = parser.parse_args(argv)
     sizes = args.reports or [1_000_000]
     version, results = run_sizes(sizes, "reports",
-                                 lambda server, n: bench_size(server, n, args.runs))
+                                 lambda server, n: bench_size(server, n, args.runs,
+                                                              args.profile))
     print()
     print(f"Machine: {machine()}; PostgreSQL {version}; "
           f"{datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}")

@@ -37,9 +37,24 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import Date, String, cast, delete, func, insert, literal, literal_column, select
+from sqlalchemy import (
+    Date,
+    String,
+    and_,
+    cast,
+    delete,
+    distinct,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 
 from portal.domain import DomainError
 from portal.domain.calendar import jakarta_date, start_of_day
@@ -352,6 +367,21 @@ class _Reader:
             rows.append((tuple(normal), sums))
         return rows
 
+    def dimension_counts(self) -> dict:
+        """{dimension: rows as counts() gives them} for kind, category, kecamatan and channel:
+        from the summary in one query."""
+        wanted = (Dimension.KIND, Dimension.CATEGORY, Dimension.DISTRICT, Dimension.CHANNEL)
+        if self.source == LIVE:
+            return {dimension: self.counts(dimension) for dimension in wanted}
+        query = self._summary_where(
+            select(MonthSummary.dimension, MonthSummary.value, *_summary_sums()), MonthSummary
+        ).where(MonthSummary.dimension.in_(wanted)).group_by(MonthSummary.dimension,
+                                                               MonthSummary.value)
+        out: dict = {dimension: [] for dimension in wanted}
+        for row in db.session.execute(query):
+            out[row[0]].append(((row[1],), row[2:]))
+        return out
+
     def medians(self, measure: Measure) -> tuple[dict, float | None]:
         """({unit key: median hours}, the median over the whole scope)."""
         unit = self.unit_column(None if self.source == LIVE else MonthDuration)
@@ -426,19 +456,20 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
     total = Line(key=None, label=str(_l("All reports")))
 
     kind_labels = {k.value: str(KIND[k]) for k in ReportKind}
-    by_kind = lines(reader.counts(Dimension.KIND), lambda key: kind_labels.get(key, key))
+    per_dimension = reader.dimension_counts()
+    by_kind = lines(per_dimension[Dimension.KIND], lambda key: kind_labels.get(key, key))
     channel_labels = {c.value: str(CHANNEL[c]) for c in Channel}
-    by_channel = lines(reader.counts(Dimension.CHANNEL),
+    by_channel = lines(per_dimension[Dimension.CHANNEL],
                        lambda key: channel_labels.get(key, key))
 
-    category_rows = reader.counts(Dimension.CATEGORY)
+    category_rows = per_dimension[Dimension.CATEGORY]
     category_ids = {int(keys[0]) for keys, _ in category_rows if keys[0] is not None}
     categories = {str(c.id): c.name_for(locale) for c in db.session.scalars(
         select(Category).where(Category.id.in_(category_ids)))} if category_ids else {}
     no_category = str(_l("No category"))
     by_category = lines(category_rows, lambda key: categories.get(key, no_category))
 
-    district_rows = reader.counts(Dimension.DISTRICT)
+    district_rows = per_dimension[Dimension.DISTRICT]
     district_ids = {int(keys[0]) for keys, _ in district_rows if keys[0] is not None}
     districts = {str(d.id): d.name for d in db.session.scalars(
         select(District).where(District.id.in_(district_ids)))} if district_ids else {}
@@ -500,32 +531,111 @@ def _month_range(month: date) -> tuple[datetime, datetime]:
     return start_of_day(month), start_of_day(add_months(month, 1))
 
 
-def _recompute_month(month: date) -> None:
-    """Replace the summary rows of one month of filing by what the reports say now."""
-    db.session.execute(delete(MonthSummary).where(MonthSummary.month == month))
-    db.session.execute(delete(MonthDuration).where(MonthDuration.month == month))
-    start, end = _month_range(month)
-    in_month = (Report.created_at >= start, Report.created_at < end)
-    month_value = literal(month, Date)
+def _ranges(months: list[date]) -> list[tuple[datetime, datetime]]:
+    """The months as few [start, end) ranges of filing instants (neighbours merged)."""
+    ranges: list[list] = []
+    for month in sorted(months):
+        start, end = _month_range(month)
+        if ranges and ranges[-1][1] == start:
+            ranges[-1][1] = end
+        else:
+            ranges.append([start, end])
+    return [(a, b) for a, b in ranges]
+
+
+def _naive_utc(instant: datetime) -> datetime:
+    return instant.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+PG_RECOMPUTE = """
+WITH m AS MATERIALIZED (
+  SELECT {month} AS month, report.current_institution_id AS inst,
+         report.current_unit_id AS unit, report.kind, report.category_id,
+         report.district_id, report.channel,
+         CASE WHEN {handled} THEN 1 ELSE 0 END AS handled,
+         CASE WHEN {handled} AND report.first_response_at IS NOT NULL THEN 1 ELSE 0 END
+           AS followed,
+         CASE WHEN report.completed_at IS NOT NULL THEN 1 ELSE 0 END AS completed,
+         report_rating.score AS score,
+         {response} AS response_bucket, {completion} AS completion_bucket
+  FROM report LEFT OUTER JOIN report_rating ON report_rating.report_id = report.id
+  WHERE {where}
+), s AS (
+  INSERT INTO stat_month_summary (month, institution_id, unit_id, dimension, value, received,
+                                  handled, followed_up, completed, rating_count, rating_sum)
+  SELECT month, inst, unit,
+         CASE WHEN GROUPING(kind) = 0 THEN 'kind' WHEN GROUPING(category_id) = 0 THEN 'category'
+              WHEN GROUPING(district_id) = 0 THEN 'district'
+              WHEN GROUPING(channel) = 0 THEN 'channel' ELSE 'all' END,
+         CASE WHEN GROUPING(kind) = 0 THEN kind
+              WHEN GROUPING(category_id) = 0 THEN CAST(category_id AS varchar)
+              WHEN GROUPING(district_id) = 0 THEN CAST(district_id AS varchar)
+              WHEN GROUPING(channel) = 0 THEN channel END,
+         count(*), sum(handled), sum(followed), sum(completed), count(score),
+         coalesce(sum(score), 0)
+  FROM m
+  GROUP BY GROUPING SETS ((month, inst, unit), (month, inst, unit, kind),
+                          (month, inst, unit, category_id), (month, inst, unit, district_id),
+                          (month, inst, unit, channel))
+), r AS (
+  INSERT INTO stat_month_duration (month, institution_id, unit_id, measure, bucket_hours,
+                                   reports)
+  SELECT month, inst, unit, 'response', response_bucket, count(*) FROM m
+  WHERE response_bucket IS NOT NULL GROUP BY month, inst, unit, response_bucket
+)
+INSERT INTO stat_month_duration (month, institution_id, unit_id, measure, bucket_hours, reports)
+SELECT month, inst, unit, 'completion', completion_bucket, count(*) FROM m
+WHERE completion_bucket IS NOT NULL GROUP BY month, inst, unit, completion_bucket
+"""
+
+
+def _recompute(months: list[date] | None) -> None:
+    """Replace the summary rows of the given months of filing (all months: None) by what the
+    reports say now. On PostgreSQL one statement reads each report once (the reports of a
+    month lie all over the table: one pass instead of seven); on SQLite seven statements."""
+    if months is None:
+        db.session.execute(delete(MonthSummary))
+        db.session.execute(delete(MonthDuration))
+    else:
+        db.session.execute(delete(MonthSummary).where(MonthSummary.month.in_(months)))
+        db.session.execute(delete(MonthDuration).where(MonthDuration.month.in_(months)))
+    ranges = _ranges(months) if months is not None else []
+    month = _month_expression()
+    if _dialect() == "postgresql":
+        params, clauses = {}, []
+        for index, (start, end) in enumerate(ranges):
+            params[f"s{index}"], params[f"e{index}"] = _naive_utc(start), _naive_utc(end)
+            clauses.append(f"(report.created_at >= :s{index} AND report.created_at < :e{index})")
+        sql = PG_RECOMPUTE.format(
+            month=str(month), handled=HANDLED_SQL,
+            response=str(_bucket_expression("first_response_at")),
+            completion=str(_bucket_expression("completed_at")),
+            where=" OR ".join(clauses) if months is not None else "true")
+        if months is None or ranges:
+            db.session.execute(text(sql), params)
+        return
+    in_months = or_(*[and_(Report.created_at >= start, Report.created_at < end)
+                      for start, end in ranges]) if months is not None else true()
     summary_columns = ["month", "institution_id", "unit_id", "dimension", "value", "received",
                        "handled", "followed_up", "completed", "rating_count", "rating_sum"]
     for dimension, column in LIVE_DIMENSION.items():
         value = literal(None, String) if column is None else cast(column, String(32))
-        keys = [Report.current_institution_id, Report.current_unit_id]
+        keys = [month, Report.current_institution_id, Report.current_unit_id]
         if column is not None:
             keys.append(column)
-        query = (select(month_value, Report.current_institution_id, Report.current_unit_id,
+        query = (select(month, Report.current_institution_id, Report.current_unit_id,
                         literal(dimension.value, String), value, *_live_sums())
                  .select_from(Report)
                  .outerjoin(ReportRating, ReportRating.report_id == Report.id)
-                 .where(*in_month).group_by(*keys))
+                 .where(in_months).group_by(*keys))
         db.session.execute(insert(MonthSummary).from_select(summary_columns, query))
     for measure, later in MEASURE_COLUMN.items():
         bucket = _bucket_expression(later)
-        query = (select(month_value, Report.current_institution_id, Report.current_unit_id,
+        query = (select(month, Report.current_institution_id, Report.current_unit_id,
                         literal(measure.value, String), bucket, func.count(Report.id))
-                 .where(*in_month, literal_column(f"report.{later}").isnot(None))
-                 .group_by(Report.current_institution_id, Report.current_unit_id, bucket))
+                 .where(in_months, literal_column(f"report.{later}").isnot(None))
+                 .group_by(month, Report.current_institution_id, Report.current_unit_id,
+                           bucket))
         db.session.execute(insert(MonthDuration).from_select(
             ["month", "institution_id", "unit_id", "measure", "bucket_hours", "reports"], query))
 
@@ -544,16 +654,12 @@ def rebuild_summary(now: datetime) -> int:
         db.session.add(state)
         db.session.flush()
         state = _locked_state()  # a concurrent first rebuild fails here on the primary key
-    db.session.execute(delete(MonthSummary))
-    db.session.execute(delete(MonthDuration))
-    months = {_month_value(m) for m in db.session.scalars(
-        select(_month_expression()).select_from(Report).distinct())}
-    for month in sorted(months):
-        _recompute_month(month)
+    _recompute(None)
+    months = db.session.scalar(select(func.count(distinct(MonthSummary.month))))
     state.refreshed_at = now
     state.rebuilt_at = now
     db.session.flush()
-    return len(months)
+    return months
 
 
 def refresh_summary(now: datetime) -> int:
@@ -571,8 +677,7 @@ def refresh_summary(now: datetime) -> int:
     months |= {_month_value(m) for m in db.session.scalars(
         select(month).select_from(Report).join(ReportRating, ReportRating.report_id == Report.id)
         .where(ReportRating.created_at >= since).distinct())}
-    for item in sorted(months):
-        _recompute_month(item)
+    _recompute(sorted(months))
     state.refreshed_at = now
     db.session.flush()
     return len(months)
