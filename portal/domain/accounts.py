@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.domain import DomainError
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import AuditAction, AuditEntry, User
+from portal.models import AuditAction, AuditEntry, InstitutionKind, User
 
 FREE_FAILURES = 5
 LOCK_BASE = timedelta(minutes=1)
@@ -32,6 +32,20 @@ def _lock_time(failures: int) -> timedelta:
     return min(LOCK_BASE * 2 ** (failures - FREE_FAILURES), LOCK_MAX)
 
 
+def _audit_institutions(user: User) -> list[int | None]:
+    """Where an entry about ``user`` is filed, so that the supervisors of each institution the
+    user works in read it: the institution of each membership (a unit's parent institution);
+    [None] (the national admin only) for a citizen or an account without roles."""
+    found: list[int | None] = []
+    for membership in user.memberships:
+        node = membership.institution
+        while node.kind is InstitutionKind.UNIT and node.parent is not None:
+            node = node.parent
+        if node.id not in found:
+            found.append(node.id)
+    return found or [None]
+
+
 def authenticate(email: str, password: str, *, now: datetime, staff: bool) -> SignInResult:
     """Check the password. Failures are counted, logged and slow the account down.
 
@@ -41,17 +55,27 @@ def authenticate(email: str, password: str, *, now: datetime, staff: bool) -> Si
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     wrong = SignInRefused(_l("The e-mail address or the password is wrong."))
     if user is None or user.is_staff != staff or not user.is_active:
+        # Logged without the address typed (it may be anyone's, or a password typed in the
+        # wrong box): the national admin sees how often, not who.
+        db.session.add(AuditEntry(action=AuditAction.LOGIN_FAILED, actor_id=None,
+                                  created_at=now,
+                                  detail="unknown account (staff sign-in)" if staff
+                                  else "unknown account (citizen sign-in)"))
+        db.session.flush()
         raise wrong
     if user.locked_until and user.locked_until > now:
-        db.session.add(AuditEntry(action=AuditAction.LOGIN_LOCKED, actor_id=None,
-                                  subject_user=user, created_at=now, detail=email[:200]))
+        for institution_id in _audit_institutions(user):
+            db.session.add(AuditEntry(action=AuditAction.LOGIN_LOCKED, actor_id=None,
+                                      subject_user=user, institution_id=institution_id,
+                                      created_at=now, detail=email[:200]))
         raise SignInRefused(_l("Too many wrong passwords. This account is paused for a few "
                                "minutes; try again later."))
     if not user.check_password(password or ""):
         user.failed_logins += 1
-        db.session.add(AuditEntry(action=AuditAction.LOGIN_FAILED, actor_id=None,
-                                  subject_user=user, created_at=now,
-                                  detail=f"failure {user.failed_logins}"))
+        for institution_id in _audit_institutions(user):
+            db.session.add(AuditEntry(action=AuditAction.LOGIN_FAILED, actor_id=None,
+                                      subject_user=user, institution_id=institution_id,
+                                      created_at=now, detail=f"failure {user.failed_logins}"))
         if user.failed_logins >= FREE_FAILURES:
             user.locked_until = now + _lock_time(user.failed_logins)
         db.session.flush()
