@@ -41,8 +41,11 @@ test: install-test
 	@bash scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# BENCH=pages (or duplicates, offline, throughput) runs one benchmark; BENCH_ARGS its options.
+BENCH ?=
 bench: install-test
-	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks$(if $(BENCH),.$(BENCH)) $(BENCH_ARGS)
+	$(if $(BENCH),,$(BIN)/python -m benchmarks.pages $(BENCH_ARGS))
 
 # The production stack on this machine: gunicorn (gunicorn.conf.py) + a throw-away PostgreSQL on
 # 127.0.0.1, migrated, with the demo data, an SMTP sink and the outbox worker; Ctrl-C removes it.
