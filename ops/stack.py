@@ -172,9 +172,10 @@ class Stack:
         children = Path(f"/proc/{arbiter}/task/{arbiter}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
-    def log(self, name: str) -> str:
+    def log(self, name: str, tail: int | None = 5000) -> str:
         path = self.root / f"{name}.log"
-        return path.read_text(errors="replace")[-5000:] if path.exists() else ""
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return text[-tail:] if tail else text
 
     def stop(self) -> None:
         for name, process in reversed(list(self.processes.items())):

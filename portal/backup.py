@@ -200,8 +200,39 @@ def restore(source: str | os.PathLike) -> dict:
     return manifest
 
 
+def orphan_files(older_than_seconds: float = 3600) -> list[Path]:
+    """Files in the upload folder that no attachment row names, older than the given age:
+    left by a filing whose worker died between writing its files and committing (the
+    transaction rolled back; the files cannot be). Partial writes (``.name.part``) too. The
+    age keeps a filing that is being committed right now out of it."""
+    uploads = Path(current_app.config["UPLOAD_FOLDER"])
+    if not uploads.exists():
+        return []
+    known = set(db.session.execute(text("SELECT stored_name FROM attachment")).scalars())
+    limit = datetime.now().timestamp() - older_than_seconds
+    return sorted(path for path in uploads.iterdir()
+                  if path.is_file() and path.name not in known and path.stat().st_mtime < limit)
+
+
 # --------------------------------------------------------------------------- commands
 import click  # noqa: E402
+from flask.cli import AppGroup  # noqa: E402
+
+uploads_cli = AppGroup("uploads", help="The attachment files.")
+
+
+@uploads_cli.command("sweep")
+@click.option("--older-than", default=60, show_default=True,
+              help="minutes: only files at least this old")
+@click.option("--dry-run", is_flag=True, help="list them, delete nothing")
+def uploads_sweep(older_than: int, dry_run: bool) -> None:
+    """Delete attachment files that no report names (left by a worker killed mid-filing)."""
+    orphans = orphan_files(older_than * 60)
+    for path in orphans:
+        click.echo(f"{'would delete' if dry_run else 'deleted'} {path.name}")
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    click.echo(f"{len(orphans)} orphan file(s){' found' if dry_run else ' deleted'}")
 
 
 @click.command("backup")

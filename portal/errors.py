@@ -64,6 +64,21 @@ def init_app(app: Flask) -> None:
             return render_error(error.code)
         return error
 
+    @app.teardown_appcontext
+    def end_session_quietly(exc):
+        """End the request's database session before Flask-SQLAlchemy does (teardowns run
+        last registered first). When the server went away after the page was rendered (a
+        restart, a failover), the closing ROLLBACK fails on the dead connection; that must
+        not turn the finished page into a 500. The pool drops the connection (pre-ping)."""
+        try:
+            db.session.remove()
+        except Exception:
+            app.logger.warning("closing the database session failed (connection lost)")
+            try:
+                db.session.registry.clear()
+            except Exception:  # pragma: no cover
+                pass
+
     @app.errorhandler(Exception)
     def unhandled(error: Exception):
         try:

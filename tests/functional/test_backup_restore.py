@@ -107,3 +107,29 @@ def test_restore_refuses_a_backup_with_a_damaged_file(app, demo, client, runner,
         db.engine.dispose()
     assert result.exit_code != 0
     assert "differs from the backup's checksum" in result.output
+
+
+def test_uploads_sweep_deletes_only_old_files_no_report_names(app, demo, client, runner):
+    import os
+    import time
+
+    category = str(db.session.scalar(select(Category.id).where(Category.code == "INFRASTRUKTUR")))
+    assert file_report(client, category=category, attachments=[
+        (io.BytesIO(PDF), "surat.pdf")]).status_code == 302
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    [kept] = list(folder.iterdir())
+    # Left by a worker killed after writing its files and before its commit:
+    orphan, partial = folder / ("ab" * 16 + ".jpg"), folder / (".cd" + "0" * 30 + ".pdf.part")
+    fresh = folder / ("ef" * 16 + ".png")  # a filing being committed right now
+    for path in (orphan, partial, fresh):
+        path.write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    for path in (kept, orphan, partial):
+        os.utime(path, (two_hours_ago, two_hours_ago))
+
+    result = runner.invoke(args=["uploads", "sweep", "--dry-run"])
+    assert result.exit_code == 0 and "2 orphan file(s) found" in result.output
+    assert orphan.exists()
+    result = runner.invoke(args=["uploads", "sweep"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir()) == sorted([kept.name, fresh.name])
