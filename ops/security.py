@@ -32,12 +32,15 @@ import requests
 
 from ops.stack import REPO, Stack
 
-INJECTABLE = re.compile(r"sqlmap identified the following injection point|"
-                        r"parameter '[^']+' (?:is|appears to be) '[^']+' injectable", re.I)
+# sqlmap's conclusion after its own false-positive check; a parameter that merely "appears to
+# be injectable" and is then rejected ("false positive or unexploitable") is counted apart.
+INJECTABLE = re.compile(r"sqlmap identified the following injection point", re.I)
+CANDIDATE = re.compile(r"parameter '([^']+)' appears to be '[^']+' injectable", re.I)
+FALSE_POSITIVE = re.compile(r"false positive or unexploitable injection point detected", re.I)
 CLEAN = re.compile(r"all tested parameters do not appear to be injectable", re.I)
 HTTP_ERRORS = re.compile(r"HTTP error codes detected during run:\s*(.+)", re.I)
-PARAMETERS = re.compile(r"testing (?:if )?(?:GET|POST|URI|\(custom\) POST|JSON) parameter "
-                        r"'([^']+)'", re.I)
+PARAMETERS = re.compile(r"testing for SQL injection on (?:\(custom\) )?(?:GET|POST|URI|HEADER|"
+                        r"Cookie) parameter '([^']+)'", re.I)
 
 
 @dataclass
@@ -49,9 +52,15 @@ class Target:
     headers: list[str] = field(default_factory=list)
     params: str | None = None  # -p: the parameters to test (default: all)
     probe: str | None = None  # the page that must exist for the target to run
+    # Answers that are the app refusing the probe, not an error: sqlmap keeps testing.
+    ignore: str = "404,409,422"
+    timeout_factor: float = 1.0  # of --timeout: the filing form tests 12 fields, with CSRF
 
 
-def targets(feed_key: str, report_number: str) -> list[Target]:
+API_ANSWERS = "400,401,403,404,405,413,422"
+
+
+def targets(feed_key: str, report_number: str, tracking_code: str) -> list[Target]:
     form = ("kind=complaint&title=Jalan+rusak+di+depan+pasar&body=Lubang+besar+di+jalan+"
             "raya+sudah+dua+minggu+membahayakan&category=1&district=1&village=Talaga&"
             "address=Jl.+Raya&event_date=2026-01-05&name=Siti&email=siti%40example.id&"
@@ -62,8 +71,9 @@ def targets(feed_key: str, report_number: str) -> list[Target]:
         "body": "Lubang besar di jalan raya depan pasar sudah dua minggu.",
         "is_anonymous": "false", "reporter_name": "Siti"})
     return [
-        Target("filing form POST /lapor", "/lapor", data=form, csrf_page="/lapor"),
-        Target("tracking POST /lacak", "/lacak", data="code=ABCDE-FGH23-45678",
+        Target("filing form POST /lapor", "/lapor", data=form, csrf_page="/lapor",
+               timeout_factor=4),
+        Target("tracking POST /lacak", "/lacak", data=f"code={tracking_code}",
                csrf_page="/lacak"),
         Target("similar reports GET /lapor/serupa",
                "/lapor/serupa?title=jalan+rusak&body=lubang+besar&category_id=1&district_id=1"),
@@ -78,16 +88,23 @@ def targets(feed_key: str, report_number: str) -> list[Target]:
         Target("Open311 GET requests.json",
                "/open311/v2/requests.json?service_request_id=1&service_code=INFRASTRUKTUR"
                "&status=open&start_date=2026-01-01T00:00:00Z&end_date=2026-12-31T00:00:00Z"
-               "&jurisdiction_id=x", probe="/open311/v2/services.json"),
-        Target("Open311 GET request by id", "/open311/v2/requests/1*.json",
-               probe="/open311/v2/services.json"),
-        Target("Open311 GET service by code", "/open311/v2/services/INFRA*.json",
-               probe="/open311/v2/services.json"),
+               "&jurisdiction_id=x", probe="/open311/v2/services.json", ignore=API_ANSWERS),
+        Target("Open311 GET request by id", f"/open311/v2/requests/{report_number}*.json",
+               probe="/open311/v2/services.json", ignore=API_ANSWERS),
+        Target("Open311 GET service by code", "/open311/v2/services/INFRASTRUKTUR*.json",
+               probe="/open311/v2/services.json", ignore=API_ANSWERS),
+        Target("Open311 POST requests.json (without a key)", "/open311/v2/requests.json",
+               data="service_code=INFRASTRUKTUR&description=Jalan+rusak+di+depan+pasar+"
+                    "Cikupa&address_string=Cikupa&lat=-6.2&long=106.5&email=warga%40example.id"
+                    "&first_name=Siti&api_key=salah",
+               probe="/open311/v2/services.json", ignore=API_ANSWERS),
         Target("feed API POST /api/feed/v1/reports (JSON, with a key)",
                "/api/feed/v1/reports", data=feed_body,
-               headers=[f"Authorization: Bearer {feed_key}", "Content-Type: application/json"]),
+               headers=[f"Authorization: Bearer {feed_key}", "Content-Type: application/json"],
+               ignore=API_ANSWERS),
         Target("feed API key header", "/api/feed/v1/reports", data=feed_body,
-               headers=["Authorization: Bearer *", "Content-Type: application/json"]),
+               headers=["Authorization: Bearer *", "Content-Type: application/json"],
+               ignore=API_ANSWERS),
         Target("staff sign-in POST /staf/masuk", "/staf/masuk",
                data="email=admin%40tangerangkab.example.id&password=salah", csrf_page="/staf/masuk"),
         Target("citizen sign-in POST /akun/masuk", "/akun/masuk",
@@ -99,14 +116,21 @@ def targets(feed_key: str, report_number: str) -> list[Target]:
 
 
 def run_sqlmap(stack_url: str, target: Target, args, out_dir: Path) -> dict:
+    own_dir = out_dir / re.sub(r"\W+", "_", target.name)  # sqlmap keeps a session per host
+    own_dir.mkdir()
     command = ["sqlmap", "--batch", "--disable-coloring", "--flush-session",
-               f"--output-dir={out_dir}", "--dbms=PostgreSQL", f"--level={args.level}",
-               f"--risk={args.risk}", "--technique=BEUST", "--time-sec=2", "--threads=2",
+               f"--output-dir={own_dir}", "--dbms=PostgreSQL", f"--level={args.level}",
+               f"--risk={args.risk}", "--technique=BEUST", "--time-sec=2",
                "--timeout=15", "--retries=1", "-u", stack_url + target.path]
-    if target.data is not None:
-        command += ["--data", target.data]
-    if target.csrf_page:
+    command += [f"--ignore-code={target.ignore}"]
+    data = target.data
+    if target.csrf_page:  # sqlmap fetches a token per request, one request at a time
+        data = (data + "&" if data else "") + "csrf_token=fetched"
         command += ["--csrf-token=csrf_token", f"--csrf-url={stack_url}{target.csrf_page}"]
+    else:
+        command += ["--threads=2"]
+    if data is not None:
+        command += ["--data", data]
     for header in target.headers:
         command += ["-H", header]
     if target.params:
@@ -114,7 +138,8 @@ def run_sqlmap(stack_url: str, target: Target, args, out_dir: Path) -> dict:
     started = time.monotonic()
     try:
         completed = subprocess.run(command, capture_output=True, text=True,
-                                   timeout=args.timeout, stdin=subprocess.DEVNULL)
+                                   timeout=args.timeout * target.timeout_factor,
+                                   stdin=subprocess.DEVNULL)
         output, finished = completed.stdout + completed.stderr, True
     except subprocess.TimeoutExpired as exc:
         output = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) \
@@ -122,15 +147,22 @@ def run_sqlmap(stack_url: str, target: Target, args, out_dir: Path) -> dict:
         finished = False
     seconds = time.monotonic() - started
     (out_dir / (re.sub(r"\W+", "_", target.name) + ".log")).write_text(output)
+    refused = re.search(r"400 \(Bad Request\) - (\d+) times", output)
     if INJECTABLE.search(output):
         verdict = "injectable"
+    elif re.search(r"\b50\d \(", " ".join(HTTP_ERRORS.findall(output))):
+        verdict = "server error"  # not injectable, but the probes made the app fail: a bug
+    elif target.csrf_page and refused and int(refused.group(1)) > 5:
+        verdict = "incomplete"  # the CSRF check refused the probes: nothing was tested
     elif CLEAN.search(output) and finished:
         verdict = "clean"
     else:
         verdict = "incomplete"
     http_errors = HTTP_ERRORS.findall(output)
     tested = sorted(set(PARAMETERS.findall(output)))
+    rejected = len(FALSE_POSITIVE.findall(output)) if CANDIDATE.search(output) else 0
     return {"target": target, "verdict": verdict, "seconds": seconds, "tested": tested,
+            "rejected": rejected,
             "http_errors": http_errors,
             "tail": "\n".join(output.strip().splitlines()[-8:]) if verdict != "clean" else ""}
 
@@ -147,15 +179,18 @@ def summary(results: list[dict], skipped: list[str], args) -> str:
         "gunicorn + PostgreSQL 15 on 127.0.0.1 (`ops/security.py`): `--batch --dbms=PostgreSQL "
         f"--level={args.level} --risk={args.risk} --technique=BEUST --time-sec=2`, a fresh CSRF "
         "token per request on the forms, a real API key on the feed API, rate limits off, at "
-        f"most {args.timeout} s per target.",
+        f"most {args.timeout} s per target (the filing form: 4 times that).",
         "",
-        "| target | parameters tested | verdict | HTTP errors sqlmap provoked | time |",
+        "| target | parameters tested | verdict | answers other than 200/302 | time |",
         "|---|---|---|---|---:|",
     ]
     for result in results:
         errors = "; ".join(result["http_errors"]) or "none"
+        verdict = f"**{result['verdict']}**"
+        if result["rejected"]:
+            verdict += f" ({result['rejected']} candidate(s) rejected by sqlmap as false positive)"
         lines.append(f"| {result['target'].name} | {', '.join(result['tested']) or '-'} | "
-                     f"**{result['verdict']}** | {errors} | {result['seconds']:.0f} s |")
+                     f"{verdict} | {errors} | {result['seconds']:.0f} s |")
     for name in skipped:
         lines.append(f"| {name} | - | not run (the page does not exist yet) | - | - |")
     injectable = [r for r in results if r["verdict"] == "injectable"]
@@ -195,9 +230,9 @@ def main(argv=None) -> int:
     with Stack(overrides=overrides, workers=3) as stack:
         stack.flask("feed", "source-add", "SQLMAP", "sqlmap scan")  # prints the key on stdout
         feed_key = stack.flask("feed", "source-key", "SQLMAP").strip().splitlines()[-1]
-        number = _file_one_report(stack)
+        number, code = _file_one_report(stack)
         chosen, skipped = [], []
-        for target in targets(feed_key, number):
+        for target in targets(feed_key, number, code):
             if args.only and not any(word.lower() in target.name.lower() for word in args.only):
                 continue
             if target.probe and requests.get(stack.url + target.probe,
@@ -228,7 +263,7 @@ def main(argv=None) -> int:
     return 1 if bad else 0
 
 
-def _file_one_report(stack: Stack) -> str:
+def _file_one_report(stack: Stack) -> tuple[str, str]:
     """A real report, so that path targets have a number to start from."""
     session = requests.Session()
     html = session.get(stack.url + "/lapor", timeout=10).text
@@ -242,7 +277,12 @@ def _file_one_report(stack: Stack) -> str:
         allow_redirects=False, timeout=30)
     assert response.status_code == 302, response.status_code
     receipt = session.get(stack.url + "/lapor/terkirim", timeout=10).text
-    return re.search(r'class="public-number">([^<]+)<', receipt).group(1).strip()
+    number = re.search(r'class="public-number">([^<]+)<', receipt).group(1).strip()
+    code = re.search(r'id="tracking-code"[^>]*>([^<]+)<', receipt).group(1).strip()
+    # Verified, so that its public page and its Open311 record exist for the path targets.
+    stack.sql("UPDATE report SET status = 'verified' WHERE public_number = %s RETURNING id",
+              number)
+    return number, code
 
 
 if __name__ == "__main__":
