@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, func, inspect, select, table, text
 from sqlalchemy.engine import make_url
 
 from portal.extensions import db
@@ -66,7 +66,8 @@ def _libpq(url) -> tuple[list[str], dict]:
 
 def _table_counts(conn) -> dict[str, int]:
     names = sorted(inspect(conn).get_table_names())
-    return {name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+    # The table names are quoted by SQLAlchemy, not put into the SQL text by hand.
+    return {name: conn.execute(select(func.count()).select_from(table(name))).scalar_one()
             for name in names}
 
 

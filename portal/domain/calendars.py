@@ -55,16 +55,16 @@ def calendars_from(since: date) -> Calendars:
 
     inherited: dict[int, frozenset[date]] = {}
 
-    def extra(node: int) -> frozenset[date]:
+    def inherited_days(node: int) -> frozenset[date]:
         if node not in inherited:
             parent = parents.get(node)
-            above = extra(parent) if parent is not None else frozenset()
+            above = inherited_days(parent) if parent is not None else frozenset()
             inherited[node] = above | own.get(node, set())
         return inherited[node]
 
     grouped: dict[frozenset[date], set[int]] = defaultdict(set)
     for node in parents:
-        days = extra(node) - national
+        days = inherited_days(node) - national
         if days:
             grouped[frozenset(national) | days].add(node)
     return Calendars(frozenset(national),
