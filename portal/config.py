@@ -67,6 +67,14 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": True,
         "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
         "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
+        # Per client address (portal/security.py: TRUSTED_PROXY_HOPS behind a proxy).
+        "STAFF_LOGIN_LIMIT": env.get("STAFF_LOGIN_LIMIT", "10 per minute"),
+        "CITIZEN_LOGIN_LIMIT": env.get("CITIZEN_LOGIN_LIMIT", "10 per minute"),
+        "PASSWORD_CHANGE_LIMIT": env.get("PASSWORD_CHANGE_LIMIT", "10 per hour"),
+        "ACCOUNT_LIMIT": env.get("ACCOUNT_LIMIT", "30 per hour"),  # citizen registrations
+        "REPORTER_ACTION_LIMIT": env.get("REPORTER_ACTION_LIMIT", "20 per hour"),  # replies...
+        "SUPPORT_LIMIT": env.get("SUPPORT_LIMIT", "30 per hour"),
+        "SIMILAR_LOOKUP_LIMIT": env.get("SIMILAR_LOOKUP_LIMIT", "60 per minute"),
         "FEED_API_LIMIT": env.get("FEED_API_LIMIT", "60 per minute"),  # per API key
         # Open311 GeoReport v2 (portal/api/open311.py): filing per API key, reading per address;
         # the jurisdiction_id clients may send (empty: the host of PUBLIC_BASE_URL).
