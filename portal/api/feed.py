@@ -51,6 +51,8 @@ def _error(status: int, message: str):
     return response
 
 
+@blueprint.errorhandler(413)  # by code too: the app's own 413 and 429 handlers are by code
+@blueprint.errorhandler(429)  # (portal/security.py), and Flask tries codes before classes
 @blueprint.errorhandler(HTTPException)
 def http_error(error: HTTPException):
     messages = {
