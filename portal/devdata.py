@@ -882,7 +882,11 @@ class Generator:
                 s.anonymous += reports[-1][12]
                 s.confidential += confidential
                 if identity is not None:
-                    identities.append((self._take("reporter_identity"), rid) + identity[:6])
+                    # An anonymous report keeps no link to the account (migration 0014): the
+                    # contact hash (of the account) finds it, the name is kept for masking.
+                    user_id = None if reports[-1][12] else identity[0]
+                    identities.append((self._take("reporter_identity"), rid, user_id)
+                                      + identity[1:6])
 
                 # The history.
                 def event(kind_, at, actor, status_after, *, visible=True, message=None,

@@ -90,6 +90,11 @@ def test_generated_data_is_consistent_realistic_and_reproducible(app):
     anonymous = s.scalar(sa.text("SELECT count(*) FROM report WHERE is_anonymous"))
     confidential = s.scalar(sa.text("SELECT count(*) FROM report WHERE is_confidential"))
     assert 0.04 * N < anonymous < 0.25 * N and 0 < confidential < 0.15 * N
+    # Anonymous reports keep no link to an account (migration 0014); others may have one.
+    assert s.scalar(sa.text(
+        "SELECT count(*) FROM reporter_identity i JOIN report r ON r.id = i.report_id "
+        "WHERE r.is_anonymous AND i.user_id IS NOT NULL")) == 0
+    assert s.scalar(sa.text("SELECT count(*) FROM reporter_identity WHERE user_id IS NOT NULL"))
     assert s.scalar(sa.text("SELECT count(*) FROM report WHERE duplicate_of_id IS NOT NULL")) > 0
 
     # Times in order, clocks where the workflow keeps them, support counts equal to rows.
