@@ -33,6 +33,21 @@ NEXT = re.compile(r'<a href="([^"]+)"[^>]*id="next-page"')
 NUMBER = re.compile(r'id="report-([A-Z0-9-]+)"')
 
 
+def _database_ms(db, log) -> float:
+    """The time PostgreSQL itself spends on a page's statements (planning and execution, as
+    EXPLAIN ANALYZE reports them): the part of the page that grows with the data, apart from
+    the Python work and from other processes competing for the machine's CPUs."""
+    total = 0.0
+    for _, statement, params in log:
+        if not isinstance(params, dict) or not statement.lstrip().upper().startswith("SELECT"):
+            continue
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params).scalar()
+        total += plan[0]["Planning Time"] + plan[0]["Execution Time"]
+    db.session.rollback()
+    return total
+
+
 def bench_size(server, n: int, runs: int, explain: bool) -> dict:
     import psycopg
     from flask_migrate import upgrade
@@ -144,27 +159,39 @@ def bench_size(server, n: int, runs: int, explain: bool) -> dict:
                 logs.append(list(statements))
             median = statistics.median(times)
             sql = statistics.median(sum(s for s, _, _ in log) * 1000 for log in logs)
-            figures[label] = (median, sql, len(logs[0]), len(NUMBER.findall(html)), logs[0])
-            print(f"  {label}: median {median:.1f} ms (SQL {sql:.1f} ms, "
-                  f"{len(logs[0])} statements, {len(NUMBER.findall(html))} reports listed); "
+            server_ms = statistics.median(_database_ms(db, logs[0]) for _ in range(runs))
+            figures[label] = (median, sql, len(logs[0]), len(NUMBER.findall(html)), logs[0],
+                              server_ms)
+            print(f"  {label}: median {median:.1f} ms (SQL seen by the app {sql:.1f} ms, "
+                  f"in PostgreSQL {server_ms:.1f} ms; {len(logs[0])} statements, "
+                  f"{len(NUMBER.findall(html))} reports listed); "
                   f"runs {[round(t, 1) for t in times]}", flush=True)
         event.remove(db.engine, "before_cursor_execute", before)
         event.remove(db.engine, "after_cursor_execute", after)
         result["figures"] = figures
 
         if explain:
-            label = max(figures, key=lambda k: figures[k][0])
-            print(f"  EXPLAIN (ANALYZE, BUFFERS) of the slowest page, {label}:")
-            for seconds, statement, params in sorted(figures[label][4], key=lambda e: e[0],
-                                                     reverse=True)[:2]:
-                print(f"    -- {seconds * 1000:.1f} ms: {' '.join(statement.split())[:600]}")
-                plan = db.session.connection().exec_driver_sql(
-                    "EXPLAIN (ANALYZE, BUFFERS) " + statement, params).scalars().all()
-                db.session.rollback()
-                print("\n".join(f"    {line}" for line in plan), flush=True)
+            slowest = max(figures, key=lambda k: figures[k][5])
+            shown = [("the slowest page, " + slowest, slowest, 3)] + [
+                (label, label, 1) for label in ("feed, first page", "feed, page 51 (cursor)",
+                                                "sorted by support, page 2")
+                if label != slowest]
+            for title, label, count in shown:
+                _explain(db, title, figures[label][4], count)
         db.session.remove()
         db.engine.dispose()
     return result
+
+
+def _explain(db, title: str, log, count: int) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the ``count`` slowest statements of a page."""
+    print(f"  EXPLAIN (ANALYZE, BUFFERS) of {title}:")
+    for seconds, statement, params in sorted(log, key=lambda e: e[0], reverse=True)[:count]:
+        print(f"    -- {seconds * 1000:.1f} ms: {' '.join(statement.split())[:600]}")
+        plan = db.session.connection().exec_driver_sql(
+            "EXPLAIN (ANALYZE, BUFFERS) " + statement, params).scalars().all()
+        db.session.rollback()
+        print("\n".join(f"    {line}" for line in plan), flush=True)
 
 
 def main(argv=None) -> int:
@@ -189,10 +216,12 @@ def main(argv=None) -> int:
         print()
         print(f"{r['n']:,} reports (load: {r['load_s']:.0f} s)")
         print()
-        print("| page | median request | of which SQL | statements | reports listed |")
-        print("|---|---:|---:|---:|---:|")
-        for label, (median, sql, count, listed, _) in r["figures"].items():
-            print(f"| {label} | {median:.1f} ms | {sql:.1f} ms | {count} | {listed} |")
+        print("| page | in PostgreSQL (median) | whole request (median) | SQL seen by the app "
+              "| statements | reports listed |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, (median, sql, count, listed, _, server_ms) in r["figures"].items():
+            print(f"| {label} | {server_ms:.1f} ms | {median:.1f} ms | {sql:.1f} ms | {count} "
+                  f"| {listed} |")
     missed = [(r["n"], label) for r in results for label, f in r["figures"].items()
               if f[0] > GOAL_MS]
     if missed:
