@@ -190,8 +190,12 @@ def file_report(
     identity = None
     if has_identity:
         identity = report.identity = ReporterIdentity(
-            user=account,
-            name=(draft.name or "").strip() or None,
+            # An anonymous report keeps no link to the account: the account finds it by the
+            # keyed contact hash (portal/domain/reporter.py), so a dump names nobody. The
+            # holder's name is kept (encrypted) so that public texts still mask it.
+            user=None if draft.is_anonymous else account,
+            name=(draft.name or "").strip() or (
+                account.name if draft.is_anonymous and account is not None else None),
             email=email,
             phone=(draft.phone or "").strip() or None,
             nik=(draft.nik or "").strip() or None,

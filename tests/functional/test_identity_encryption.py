@@ -196,3 +196,69 @@ def test_migration_0011_encrypts_the_rows_already_there(own_database, app_config
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+def test_an_anonymous_report_filed_with_an_account_is_not_linked_to_it(demo, client):
+    """The account table is plain (e-mail, name): a link from the identity row would name the
+    anonymous reporter in a dump. The account still finds its report."""
+    from tests.functional import test_citizen_accounts as citizens
+
+    citizens.register(client, name="Rahasia Warga", email="rahasia.warga@example.id")
+    report = file_anonymous(client)
+    row = db.session.execute(text(
+        "SELECT user_id, contact_hash FROM reporter_identity WHERE report_id = :id"),
+        {"id": report.id}).one()
+    assert row.user_id is None and row.contact_hash is not None
+    mine = client.get("/akun/laporan").get_data(as_text=True)
+    assert report.public_number in mine
+    assert client.get(f"/lacak/{report.public_number}").status_code == 200
+    # A named report keeps its account link.
+    file_report(client, category=category_id(), title="Laporan bernama warga",
+                name="Rahasia Warga", email="rahasia.warga@example.id")
+    named = db.session.scalar(select(ReporterIdentity).join(Report)
+                              .where(Report.title == "Laporan bernama warga"))
+    assert named.user_id is not None
+
+
+def test_migration_0014_unlinks_the_anonymous_reports_already_there(own_database, app_config):
+    """An anonymous report linked to its account the old way loses the link on upgrade, keeps
+    the account's keyed hash (so My reports still lists it) and the holder's name, encrypted."""
+    from flask_migrate import downgrade, upgrade
+
+    from portal.domain.accounts import register_citizen
+    from portal.domain.duplicates import contact_hash
+    from portal.domain.reporter import reports_of
+    from portal.models.types import utcnow
+
+    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": own_database})
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        try:
+            upgrade()
+            from portal.demo import load_demo_data
+
+            load_demo_data()
+            citizen = register_citizen(name="Warga Lama", email="warga.lama@example.id",
+                                       password="sandi-warga-lama", now=utcnow())
+            db.session.commit()
+            citizen_id = citizen.id
+            report = file_anonymous(app.test_client())
+            db.session.remove()
+            downgrade(revision="0013")
+            db.session.execute(text(
+                "UPDATE reporter_identity SET user_id = :user, name = NULL, contact_hash = NULL"
+                " WHERE report_id = :report"), {"user": citizen_id, "report": report.id})
+            db.session.commit()
+            db.session.remove()
+            upgrade()
+            row = db.session.execute(text(
+                "SELECT user_id, name, contact_hash FROM reporter_identity")).one()
+            assert row.user_id is None
+            assert row.contact_hash == contact_hash(user_id=citizen_id)
+            assert row.name.startswith("gAAAAA") and "Warga" not in row.name
+            assert db.session.scalar(select(ReporterIdentity.name)) == "Warga Lama"
+            citizen = db.session.get(type(citizen), citizen_id)
+            assert [r.id for r in db.session.scalars(reports_of(citizen))] == [report.id]
+        finally:
+            db.session.remove()
+            db.engine.dispose()
