@@ -13,7 +13,7 @@ The verdict per target is read from sqlmap's output: "injectable" (an injection 
 the run fails), "clean" (sqlmap says no tested parameter appears injectable), or "incomplete"
 (time limit or an error: the run fails too). HTTP 500 answers that sqlmap provoked are listed:
 a 500 is a bug even when nothing is injectable. ``--write`` records the summary in
-docs/SECURITY.md.
+docs/DEPLOYMENT.md.
 """
 import argparse
 import concurrent.futures
@@ -201,8 +201,8 @@ def summary(results: list[dict], skipped: list[str], args) -> str:
 
 
 def write_section(text: str) -> None:
-    path = REPO / "docs" / "SECURITY.md"
-    content = path.read_text() if path.exists() else "# Security\n"
+    path = REPO / "docs" / "DEPLOYMENT.md"
+    content = path.read_text()
     start = content.find("## sqlmap")
     if start == -1:
         content = content.rstrip("\n") + "\n\n" + text
@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=420, help="seconds per target")
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--only", nargs="*", help="run the targets whose name contains these")
-    parser.add_argument("--write", action="store_true", help="update docs/SECURITY.md")
+    parser.add_argument("--write", action="store_true", help="update docs/DEPLOYMENT.md")
     args = parser.parse_args(argv)
     if shutil.which("sqlmap") is None:
         print("sqlmap is not installed (apt-get install sqlmap)", file=sys.stderr)
@@ -256,7 +256,7 @@ def main(argv=None) -> int:
     print(f"gunicorn log: {server_errors} tracebacks")
     if args.write:
         write_section(text)
-        print("docs/SECURITY.md updated")
+        print("docs/DEPLOYMENT.md updated")
     bad = [r for r in results if r["verdict"] != "clean"]
     print("security: OK, nothing injectable" if not bad
           else f"security: FAILED ({len(bad)} targets injectable or incomplete)")
