@@ -188,8 +188,9 @@ def _post_limit() -> str:
 
 
 def _presented_key() -> str | None:
-    """The api_key parameter (in the body, as the spec says, or in the query string)."""
-    return (request.form.get("api_key") or request.args.get("api_key") or "").strip() or None
+    """The api_key parameter, in the body as the spec says (never read from the query string,
+    which ends up in access logs)."""
+    return (request.form.get("api_key") or "").strip() or None
 
 
 def _rate_limit_key() -> str:
