@@ -110,7 +110,7 @@ def _median_ms(function, runs: int) -> float:
 
 def _profile(db, function) -> None:
     """Each statement of one run with its time, and the plan of the slowest."""
-    from sqlalchemy import event, text
+    from sqlalchemy import event
 
     log = []
 

@@ -55,7 +55,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stat_month_duration'))
     )
     with op.batch_alter_table('stat_month_duration', schema=None) as batch_op:
-        batch_op.create_index('ix_stat_month_duration_month', ['month'], unique=False)
+        batch_op.create_index('ix_stat_month_duration_measure_month', ['measure', 'month'], unique=False)
+
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.create_index('ix_report_due_scope', ['due_at', 'current_institution_id', 'current_unit_id'], unique=False, postgresql_where=sa.text('due_at IS NOT NULL'), sqlite_where=sa.text('due_at IS NOT NULL'))
 
     op.create_table('stat_state',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -67,8 +70,10 @@ def upgrade():
 
 def downgrade():
     op.drop_table('stat_state')
+    with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_due_scope')
     with op.batch_alter_table('stat_month_duration', schema=None) as batch_op:
-        batch_op.drop_index('ix_stat_month_duration_month')
+        batch_op.drop_index('ix_stat_month_duration_measure_month')
     op.drop_table('stat_month_duration')
     with op.batch_alter_table('stat_month_summary', schema=None) as batch_op:
         batch_op.drop_index('ix_stat_month_summary_dimension_month')

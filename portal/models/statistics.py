@@ -9,7 +9,14 @@ from sqlalchemy import Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.models.report import Report
 from portal.models.types import UTCDateTime, enum_column
+
+# Red reports now, per institution or unit (portal/domain/statistics.py): read from the index
+# alone (an index-only scan), only the reports whose clock runs.
+RED_INDEX = db.Index("ix_report_due_scope", Report.due_at, Report.current_institution_id,
+                     Report.current_unit_id, postgresql_where=Report.due_at.isnot(None),
+                     sqlite_where=Report.due_at.isnot(None))
 
 
 class Dimension(enum.Enum):
@@ -54,7 +61,7 @@ class MonthDuration(db.Model):
     days, whole days from then on, given in hours)."""
 
     __tablename__ = "stat_month_duration"
-    __table_args__ = (db.Index("ix_stat_month_duration_month", "month"),)
+    __table_args__ = (db.Index("ix_stat_month_duration_measure_month", "measure", "month"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
