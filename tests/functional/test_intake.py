@@ -191,3 +191,19 @@ def test_who_may_log(demo, client):
     assert report.current_institution_id == node("KAB-TANGERANG").id  # INFRASTRUKTUR's owner
     assert report.logged_by_id == user(NATIONAL_ADMIN).id
     assert db.session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_the_post_s_link_is_shown_with_the_identity_only(demo):
+    """A social-media post names its author: its link is part of the identity, shown in the
+    logged reveal, not on the report page."""
+    admin = signed_in(demo, ADMIN)
+    link = "https://x.com/purnomo_hadi/status/987654321"
+    assert log(admin, channel="social_media", channel_link=link).status_code == 302
+    report = db.session.scalar(select(Report))
+    page = text(admin.get(f"/staf/laporan/{report.public_number}"))
+    assert "Social media" in page and "logged by" in page and link not in page
+    reveal = admin.post(f"/staf/laporan/{report.public_number}/identitas",
+                        data={"csrf_token": csrf_token(admin, "/staf/")})
+    assert reveal.status_code == 200 and link in text(reveal)
+    supervisor = signed_in(demo, SUPERVISOR)
+    assert link not in text(supervisor.get(f"/staf/laporan/{report.public_number}"))
