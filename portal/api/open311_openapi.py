@@ -42,7 +42,7 @@ SCHEMAS = {
                      "updated_datetime"],
         "additionalProperties": False,
         "properties": {
-            "service_request_id": {"type": "string", "pattern": "^LPR-[0-9]{4}-[0-9]{7}$",
+            "service_request_id": {"type": "string", "pattern": "^LPR-[0-9]{4}-[0-9]{7,}$",
                                    "description": "The report's public number."},
             "status": {"type": "string", "enum": ["open", "closed"]},
             "status_notes": _nullable("string", description="The public answer, with "
@@ -68,7 +68,7 @@ SCHEMAS = {
         "required": ["service_request_id", "service_notice", "account_id", "tracking_code"],
         "additionalProperties": False,
         "properties": {
-            "service_request_id": {"type": "string", "pattern": "^LPR-[0-9]{4}-[0-9]{7}$"},
+            "service_request_id": {"type": "string", "pattern": "^LPR-[0-9]{4}-[0-9]{7,}$"},
             "service_notice": {"type": "string"},
             "account_id": {"type": "null"},
             "tracking_code": {"type": "string", "description": "Not in GeoReport v2: the "
