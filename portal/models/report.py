@@ -295,6 +295,14 @@ class ReportEvent(db.Model):
     """Append-only history of a report."""
 
     __tablename__ = "report_event"
+    __table_args__ = (
+        # The weekly report (portal/domain/weekly_report.py, offline.py): the week's events by
+        # kind, the dispositions to a unit, a staff member's actions (migration 0015).
+        db.Index("ix_report_event_kind_created", "kind", "created_at"),
+        db.Index("ix_report_event_target_kind_created", "target_institution_id", "kind",
+                 "created_at"),
+        db.Index("ix_report_event_actor_created", "actor_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), index=True)
