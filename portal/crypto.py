@@ -104,7 +104,7 @@ class EncryptedText(TypeDecorator):
 # ----------------------------------------------------------------------------- key rotation
 # Every column of type EncryptedText, by table (the models say the same; a test checks).
 ENCRYPTED_COLUMNS = {
-    "reporter_identity": ("name", "email", "phone", "nik"),
+    "reporter_identity": ("name", "email", "phone", "nik", "account_ref"),
     "outbox_message": ("recipient", "body_text", "body_html"),
 }
 

@@ -194,6 +194,7 @@ def file_report(
             # keyed contact hash (portal/domain/reporter.py), so a dump names nobody. The
             # holder's name is kept (encrypted) so that public texts still mask it.
             user=None if draft.is_anonymous else account,
+            account_ref=str(account.id) if draft.is_anonymous and account is not None else None,
             name=(draft.name or "").strip() or (
                 account.name if draft.is_anonymous and account is not None else None),
             email=email,

@@ -241,12 +241,25 @@ class ReporterIdentity(db.Model):
     email: Mapped[str | None] = mapped_column(EncryptedText)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     nik: Mapped[str | None] = mapped_column(EncryptedText)
+    # An anonymous report's account, encrypted (its id as text): ``user_id`` stays empty so
+    # that a dump does not join it to the plain account table; the national admin's identity
+    # view reads it (``account``).
+    account_ref: Mapped[str | None] = mapped_column(EncryptedText)
     # A keyed hash of the reporter's account, e-mail or phone (portal/domain/duplicates.py),
     # to find a reporter's other reports without reading identities.
     contact_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
 
     report: Mapped[Report] = relationship(back_populates="identity")
     user: Mapped[User | None] = relationship()
+
+    @property
+    def account(self) -> User | None:
+        """The citizen account the report was filed with, named or anonymous."""
+        if self.user_id is not None:
+            return self.user
+        if self.account_ref and self.account_ref.isdigit():
+            return db.session.get(User, int(self.account_ref))
+        return None
 
 
 class Attachment(db.Model):

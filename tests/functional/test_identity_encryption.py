@@ -206,9 +206,10 @@ def test_an_anonymous_report_filed_with_an_account_is_not_linked_to_it(demo, cli
     citizens.register(client, name="Rahasia Warga", email="rahasia.warga@example.id")
     report = file_anonymous(client)
     row = db.session.execute(text(
-        "SELECT user_id, contact_hash FROM reporter_identity WHERE report_id = :id"),
+        "SELECT user_id, contact_hash, account_ref FROM reporter_identity WHERE report_id = :id"),
         {"id": report.id}).one()
     assert row.user_id is None and row.contact_hash is not None
+    assert row.account_ref.startswith("gAAAAA")  # the account, for the national admin only
     mine = client.get("/akun/laporan").get_data(as_text=True)
     assert report.public_number in mine
     assert client.get(f"/lacak/{report.public_number}").status_code == 200
@@ -257,8 +258,18 @@ def test_migration_0014_unlinks_the_anonymous_reports_already_there(own_database
             assert row.contact_hash == contact_hash(user_id=citizen_id)
             assert row.name.startswith("gAAAAA") and "Warga" not in row.name
             assert db.session.scalar(select(ReporterIdentity.name)) == "Warga Lama"
+            # The national admin's view still finds the account, through the encrypted ref.
+            identity = db.session.scalar(select(ReporterIdentity))
+            assert identity.account_ref == str(citizen_id)
+            assert identity.account.email == "warga.lama@example.id"
             citizen = db.session.get(type(citizen), citizen_id)
             assert [r.id for r in db.session.scalars(reports_of(citizen))] == [report.id]
+            db.session.remove()
+            downgrade(revision="0013")  # the plain link comes back
+            assert db.session.execute(text("SELECT user_id FROM reporter_identity")).scalar() \
+                == citizen_id
+            db.session.remove()
+            upgrade()
         finally:
             db.session.remove()
             db.engine.dispose()
