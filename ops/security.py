@@ -53,7 +53,7 @@ class Target:
     params: str | None = None  # -p: the parameters to test (default: all)
     probe: str | None = None  # the page that must exist for the target to run
     # Answers that are the app refusing the probe, not an error: sqlmap keeps testing.
-    ignore: str = "404,409,422"
+    ignore: str = "401,404,409,422"
     timeout_factor: float = 1.0  # of --timeout: the filing form tests 12 fields, with CSRF
 
 
@@ -110,8 +110,10 @@ def targets(feed_key: str, report_number: str, tracking_code: str) -> list[Targe
         Target("citizen sign-in POST /akun/masuk", "/akun/masuk",
                data="email=warga%40example.id&password=salah", csrf_page="/akun/masuk"),
         Target("citizen register POST /akun/daftar", "/akun/daftar",
+               # the confirmation differs: an account made by the first request would sign
+               # sqlmap in, and the signed-in form redirects away (no token to fetch)
                data="name=Warga&email=warga%40example.id&password=rahasia-123456&"
-                    "confirm=rahasia-123456", csrf_page="/akun/daftar"),
+                    "confirm=lain-sekali-654321", csrf_page="/akun/daftar"),
     ]
 
 
