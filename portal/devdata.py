@@ -305,7 +305,7 @@ EVENT_COLUMNS = ("id", "report_id", "kind", "actor_id", "visible_to_reporter", "
                  "message", "target_institution_id", "target_user_id", "related_report_id",
                  "due_at", "created_at")
 IDENTITY_COLUMNS = ("id", "report_id", "user_id", "name", "email", "phone", "nik",
-                    "contact_hash")
+                    "contact_hash", "account_ref")
 RATING_COLUMNS = ("id", "report_id", "score", "comment", "created_at")
 SUPPORT_COLUMNS = ("id", "report_id", "user_id", "browser_hash", "created_at")
 NOTICE_COLUMNS = ("id", "report_id", "kind", "due_at", "sweep", "created_at")
@@ -689,7 +689,8 @@ class Generator:
         nik = f"{int.from_bytes(digest[9:17], 'big') % 10**16:016d}" if digest[17] < 50 else None
         found = (user_id, encrypt(name), encrypt(email) if email else None,
                  encrypt(phone) if phone else None, encrypt(nik) if nik else None,
-                 contact_hash(user_id=user_id, email=email, phone=phone), name)
+                 contact_hash(user_id=user_id, email=email, phone=phone), name,
+                 encrypt(str(user_id)) if user_id else None)
         if len(self.person_cache) > 200_000:
             self.person_cache.clear()
         self.person_cache[person] = found
@@ -886,11 +887,12 @@ class Generator:
                 s.anonymous += reports[-1][12]
                 s.confidential += confidential
                 if identity is not None:
-                    # An anonymous report keeps no link to the account (migration 0014): the
-                    # contact hash (of the account) finds it, the name is kept for masking.
-                    user_id = None if reports[-1][12] else identity[0]
-                    identities.append((self._take("reporter_identity"), rid, user_id)
-                                      + identity[1:6])
+                    # An anonymous report keeps no plain link to the account (migration
+                    # 0014): the contact hash finds it, the account id is kept encrypted.
+                    anonymous = reports[-1][12]
+                    identities.append((self._take("reporter_identity"), rid,
+                                       None if anonymous else identity[0]) + identity[1:6]
+                                      + (identity[7] if anonymous else None,))
 
                 # The history.
                 def event(kind_, at, actor, status_after, *, visible=True, message=None,

@@ -37,7 +37,8 @@ def _digest() -> dict[str, str]:
     for row in db.session.execute(sa.select(
             ReporterIdentity.id, ReporterIdentity.report_id, ReporterIdentity.user_id,
             ReporterIdentity.name, ReporterIdentity.email, ReporterIdentity.phone,
-            ReporterIdentity.nik, ReporterIdentity.contact_hash).order_by(ReporterIdentity.id)):
+            ReporterIdentity.nik, ReporterIdentity.contact_hash, ReporterIdentity.account_ref)
+            .order_by(ReporterIdentity.id)):
         digest.update(repr(tuple(row)).encode())
     digests["reporter_identity"] = digest.hexdigest()
     return digests
@@ -95,6 +96,10 @@ def test_generated_data_is_consistent_realistic_and_reproducible(app):
         "SELECT count(*) FROM reporter_identity i JOIN report r ON r.id = i.report_id "
         "WHERE r.is_anonymous AND i.user_id IS NOT NULL")) == 0
     assert s.scalar(sa.text("SELECT count(*) FROM reporter_identity WHERE user_id IS NOT NULL"))
+    # ... but the national admin's view still names the account (account_ref, encrypted).
+    hidden = s.scalars(sa.select(ReporterIdentity).join(Report).where(
+        Report.is_anonymous, ReporterIdentity.account_ref.is_not(None))).all()
+    assert hidden and all(i.account is not None and i.user_id is None for i in hidden)
     assert s.scalar(sa.text("SELECT count(*) FROM report WHERE duplicate_of_id IS NOT NULL")) > 0
 
     # Times in order, clocks where the workflow keeps them, support counts equal to rows.
