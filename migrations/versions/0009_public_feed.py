@@ -28,6 +28,9 @@ def upgrade():
                               postgresql_where=sa.text(PUBLIC), sqlite_where=sa.text(PUBLIC))
         batch_op.create_index('ix_report_public_support', ['support_count', 'id'], unique=False,
                               postgresql_where=sa.text(PUBLIC), sqlite_where=sa.text(PUBLIC))
+        batch_op.create_index('ix_report_public_status_created', ['status', 'created_at', 'id'],
+                              unique=False, postgresql_where=sa.text(PUBLIC),
+                              sqlite_where=sa.text(PUBLIC))
         batch_op.create_index('ix_report_search_document', ['search_document'], unique=False,
                               postgresql_using='gin')
     op.execute(sa.text(
@@ -39,6 +42,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('report', schema=None) as batch_op:
         batch_op.drop_index('ix_report_search_document', postgresql_using='gin')
+        batch_op.drop_index('ix_report_public_status_created')
         batch_op.drop_index('ix_report_public_support')
         batch_op.drop_index('ix_report_public_created')
         batch_op.drop_constraint(batch_op.f('ck_report_support_count_not_negative'), type_='check')

@@ -126,6 +126,10 @@ class Report(db.Model):
                  postgresql_where=db.text(PUBLIC_PREDICATE), sqlite_where=db.text(PUBLIC_PREDICATE)),
         db.Index("ix_report_public_support", "support_count", "id",
                  postgresql_where=db.text(PUBLIC_PREDICATE), sqlite_where=db.text(PUBLIC_PREDICATE)),
+        # The feed filtered by status, newest first (statuses cluster in time: without it
+        # PostgreSQL misjudged "in progress this month" and sorted thousands of rows).
+        db.Index("ix_report_public_status_created", "status", "created_at", "id",
+                 postgresql_where=db.text(PUBLIC_PREDICATE), sqlite_where=db.text(PUBLIC_PREDICATE)),
         # Full-text search over the masked public text (PostgreSQL; SQLite searches with LIKE).
         # (SQLite makes it a plain index, unused by LIKE: the price of one schema for both.)
         db.Index("ix_report_search_document", "search_document", postgresql_using="gin"),
