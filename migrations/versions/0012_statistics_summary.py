@@ -58,7 +58,7 @@ def upgrade():
         batch_op.create_index('ix_stat_month_duration_measure_month', ['measure', 'month'], unique=False)
 
     with op.batch_alter_table('report', schema=None) as batch_op:
-        batch_op.create_index('ix_report_due_scope', ['due_at', 'current_institution_id', 'current_unit_id'], unique=False, postgresql_where=sa.text('due_at IS NOT NULL'), sqlite_where=sa.text('due_at IS NOT NULL'))
+        batch_op.create_index('ix_report_due_scope', ['due_at', 'current_institution_id', 'current_unit_id'], unique=False)
 
     op.create_table('stat_state',
     sa.Column('id', sa.Integer(), nullable=False),
