@@ -4,22 +4,44 @@ A staff member sees and acts only on reports at their node or below it. Roles ap
 through the node that matters for the role: the report's institution for admins and
 supervisors, the report's unit for liaisons and operators; the national admin acts everywhere.
 """
-from sqlalchemy import false, or_, select
+from sqlalchemy import event, false, or_, select
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 from portal.models import Institution, Report, Role, User
 
+# The subtrees walked in this session's transaction (a page asks for the same ones several
+# times: the permission checks, the inbox clause, the labels). Forgotten when the transaction
+# ends and when the session flushes a change to the tree.
+_SUBTREES = "permissions.subtrees"
+
 
 def subtree_ids(root_ids: set[int]) -> set[int]:
     """The given institution nodes and every node below them."""
-    found = set(root_ids)
-    frontier = set(root_ids)
-    while frontier:
-        children = set(db.session.scalars(
-            select(Institution.id).where(Institution.parent_id.in_(frontier))))
-        frontier = children - found
-        found |= frontier
-    return found
+    cache = db.session.info.setdefault(_SUBTREES, {})
+    key = frozenset(root_ids)
+    if key not in cache:
+        found = set(key)
+        frontier = set(key)
+        while frontier:
+            children = set(db.session.scalars(
+                select(Institution.id).where(Institution.parent_id.in_(frontier))))
+            frontier = children - found
+            found |= frontier
+        cache[key] = frozenset(found)
+    return set(cache[key])
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_subtrees_when_the_tree_changes(session, _context) -> None:
+    if any(isinstance(o, Institution) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info.pop(_SUBTREES, None)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_subtrees_after_the_transaction(session) -> None:
+    session.info.pop(_SUBTREES, None)
 
 
 def nodes_for(user: User, role: Role) -> set[int]:
