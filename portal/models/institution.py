@@ -1,7 +1,7 @@
 """The institution tree: national -> institution (regency, ministry) -> unit (OPD, kecamatan)."""
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -57,4 +57,6 @@ class District(db.Model):
 
     __table_args__ = (
         db.UniqueConstraint("institution_id", "name", name="uq_district_institution_name"),
+        # A kecamatan typed as text is looked up by its name (portal/domain/places.py).
+        db.Index("ix_district_name_lower", func.lower(name)),
     )
