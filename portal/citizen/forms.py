@@ -45,6 +45,11 @@ class ReportForm(PortalForm):
     category = SelectField(_l("Category"), coerce=choice_id,
                            validators=[DataRequired(message=_l("Choose a category."))])
     district = SelectField(_l("Kecamatan"), coerce=choice_id, validators=[Optional()])
+    # With many kecamatan the form asks for the name instead (portal/place_fields.py).
+    district_name = StringField(_l("Kecamatan"), filters=[clean_text],
+                                validators=[Optional(), Length(max=120)])
+    regency = StringField(_l("Regency or city (optional)"), filters=[clean_text],
+                          validators=[Optional(), Length(max=200)])
     village = StringField(_l("Village (desa/kelurahan)"), filters=[clean_text],
                           validators=[Optional(), Length(max=120)])
     address = StringField(_l("Address or landmark"), filters=[clean_text],

@@ -52,7 +52,6 @@ from portal.labels import KIND, KIND_HINT
 from portal.models import (
     Attachment,
     Category,
-    District,
     Report,
     ReportEvent,
     ReportKind,
@@ -60,6 +59,7 @@ from portal.models import (
     ReportStatus,
 )
 from portal.models.types import utcnow
+from portal.place_fields import prepare_district_fields, resolve_district_fields
 from portal.storage import AttachmentStore
 from portal.web import (
     add_form_error,
@@ -110,10 +110,7 @@ def _fill_choices(form: ReportForm) -> None:
     form.category.choices = [SelectChoice("", _l("— choose a category —"))] + [
         SelectChoice(c.id, c.name_for(locale)) for c in categories
     ]
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    form.district.choices = [SelectChoice("", _l("— choose a kecamatan —"))] + [
-        SelectChoice(d.id, d.name) for d in districts
-    ]
+    prepare_district_fields(form)
 
 
 def _prepared_uploads(form: ReportForm) -> list:
@@ -195,6 +192,7 @@ def new_report():
     form = ReportForm()
     _fill_choices(form)
     if _checking():  # no JavaScript: the same form back, as typed, with the similar reports
+        resolve_district_fields(form)
         return _render_form(form, checked=True, similar=similar_public_reports(
             form.title.data, form.body.data, form.category.data, form.district.data,
             now=utcnow(), supporter=_supporter()))
@@ -210,6 +208,7 @@ def new_report():
 
     now = utcnow()
     valid = form.validate()
+    resolve_district_fields(form)
     uploads = _prepared_uploads(form)
     _add_rule_problems(form, now)
     if not valid or any(field.errors for field in form) or form.form_errors:

@@ -30,8 +30,9 @@ from portal.extensions import db
 from portal.forms import PortalForm, choice_id, clean_lower, clean_text
 from portal.i18n import lazy_gettext as _l
 from portal.labels import CHANNEL, KIND
-from portal.models import Category, Channel, District, Report, ReportKind
+from portal.models import Category, Channel, Report, ReportKind
 from portal.models.types import utcnow
+from portal.place_fields import prepare_district_fields, resolve_district_fields
 from portal.staff.decorators import staff_required
 from portal.staff.views import blueprint
 from portal.storage import AttachmentStore
@@ -60,6 +61,11 @@ class IntakeForm(PortalForm):
     category = SelectField(_l("Category"), coerce=choice_id,
                            validators=[DataRequired(message=_l("Choose a category."))])
     district = SelectField(_l("Kecamatan"), coerce=choice_id, validators=[Optional()])
+    # With many kecamatan the form asks for the name instead (portal/place_fields.py).
+    district_name = StringField(_l("Kecamatan"), filters=[clean_text],
+                                validators=[Optional(), Length(max=120)])
+    regency = StringField(_l("Regency or city (optional)"), filters=[clean_text],
+                          validators=[Optional(), Length(max=200)])
     village = StringField(_l("Village (desa/kelurahan)"), filters=[clean_text],
                           validators=[Optional(), Length(max=120)])
     address = StringField(_l("Address or landmark"), filters=[clean_text],
@@ -100,9 +106,7 @@ def _fill_choices(form: IntakeForm, user) -> None:
         select(Category).where(Category.is_active.is_(True)).order_by(Category.id)).all()
     form.category.choices = [SelectChoice("", _l("— choose a category —"))] + [
         SelectChoice(c.id, c.name_for(locale)) for c in categories]
-    districts = db.session.scalars(select(District).order_by(District.name)).all()
-    form.district.choices = [SelectChoice("", _l("— choose a kecamatan —"))] + [
-        SelectChoice(d.id, d.name) for d in districts]
+    prepare_district_fields(form)
 
 
 def _channel(value) -> Channel | None:
@@ -148,6 +152,7 @@ def intake_form():
 
     now = utcnow()
     form.validate()
+    resolve_district_fields(form)
     refused = frozenset(field.name for field in form if field.errors)
     problems = intake.intake_problems(
         user, _draft_from(form, leave_out=refused), channel=_channel(form.channel.data),
