@@ -36,7 +36,7 @@ import requests
 from PIL import Image
 
 from ops.load import CSRF, Recorder, citizen
-from ops.stack import REPO, Stack
+from ops.stack import REPO, Stack, write_doc_section
 
 RESULTS: list[tuple[str, bool, str]] = []
 
@@ -249,16 +249,8 @@ def write_section() -> None:
              "|---|---|---|"]
     for name, ok, detail in RESULTS:
         lines.append(f"| {name} | {'passed' if ok else '**FAILED**'} | {detail} |")
-    text = "\n".join(lines) + "\n"
-    path = REPO / "docs" / "DEPLOYMENT.md"
-    content = path.read_text()
-    start = content.find("## Fault drills (`make faults`): results")
-    if start == -1:
-        content = content.rstrip("\n") + "\n\n" + text
-    else:
-        end = content.find("\n## ", start + 1)
-        content = content[:start] + text + ("" if end == -1 else content[end:])
-    path.write_text(content)
+    write_doc_section("DEPLOYMENT.md", "## Fault drills (`make faults`): results",
+                      "\n".join(lines) + "\n")
 
 
 def main(argv=None) -> int:

@@ -18,21 +18,18 @@ docs/PERFORMANCE.md.
 """
 import argparse
 import datetime as dt
-import os
 import random
 import re
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from pathlib import Path
 
 import requests
 
-from benchmarks.__main__ import machine
-from ops.stack import REPO, Stack
+from benchmarks.pg import machine
+from ops.stack import REPO, Stack, write_doc_section
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 OPTION = re.compile(r'<option value="(\d+)"')
@@ -281,15 +278,7 @@ def markdown(result: dict) -> str:
 
 
 def write_section(text: str) -> None:
-    path = REPO / "docs" / "PERFORMANCE.md"
-    content = path.read_text()
-    start = content.find("## Load: ")
-    if start == -1:
-        content = content.rstrip("\n") + "\n\n" + text
-    else:
-        end = content.find("\n## ", start + 1)
-        content = content[:start] + text + ("" if end == -1 else content[end:])
-    path.write_text(content)
+    write_doc_section("PERFORMANCE.md", "## Load: ", text)
 
 
 def main(argv=None) -> int:

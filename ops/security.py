@@ -30,7 +30,7 @@ from pathlib import Path
 
 import requests
 
-from ops.stack import REPO, Stack
+from ops.stack import REPO, Stack, write_doc_section
 
 # sqlmap's conclusion after its own false-positive check; a parameter that merely "appears to
 # be injectable" and is then rejected ("false positive or unexploitable") is counted apart.
@@ -203,15 +203,7 @@ def summary(results: list[dict], skipped: list[str], args) -> str:
 
 
 def write_section(text: str) -> None:
-    path = REPO / "docs" / "DEPLOYMENT.md"
-    content = path.read_text()
-    start = content.find("## sqlmap")
-    if start == -1:
-        content = content.rstrip("\n") + "\n\n" + text
-    else:
-        end = content.find("\n## ", start + 1)
-        content = content[:start] + text + ("" if end == -1 else content[end:])
-    path.write_text(content)
+    write_doc_section("DEPLOYMENT.md", "## sqlmap", text)
 
 
 def main(argv=None) -> int:

@@ -20,6 +20,20 @@ from pathlib import Path
 from benchmarks.pg import PG_BIN, ThrowawayPostgres
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def write_doc_section(document: str, heading: str, text: str) -> None:
+    """Puts ``text`` (a Markdown section starting with ``heading``) into docs/``document``:
+    in place of the section that starts with ``heading``, up to the next "## ", or at the end."""
+    path = REPO / "docs" / document
+    content = path.read_text()
+    start = content.find(heading)
+    if start == -1:
+        content = content.rstrip("\n") + "\n\n" + text
+    else:
+        end = content.find("\n## ", start + 1)
+        content = content[:start] + text + ("" if end == -1 else content[end:])
+    path.write_text(content)
 VENV_BIN = Path(sys.executable).parent
 
 
