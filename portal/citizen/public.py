@@ -19,8 +19,15 @@ def public_feed():
     next_url = None
     if page.next_cursor:
         next_url = url_for("citizen.public_feed", **query.filters(), after=page.next_cursor)
+    choices = feed.feed_choices()
+    listed = {row.id for row in choices.institutions or ()}
     return render_template(
-        "citizen/public_feed.html", query=query, page=page, choices=feed.feed_choices(),
+        "citizen/public_feed.html", query=query, page=page, choices=choices,
+        # A unit (or kecamatan) from a link, not in the lists: shown by its name.
+        unit_name=feed.node_name(query.institution_id)
+        if query.institution_id not in listed else None,
+        district_name=feed.district_name(query.district_id)
+        if choices.districts is None else None,
         kinds=[(k.value, KIND[k]) for k in ReportKind],
         states=[(s.value, STATUS[s]) for s in feed.PUBLIC_STATES],
         next_url=next_url,

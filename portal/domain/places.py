@@ -35,15 +35,15 @@ def district_key(text: str | None) -> str:
     return _PREFIX.sub("", words).lower()
 
 
-def district_options() -> list[tuple[int, str]] | None:
-    """Every kecamatan (id, name) by name when there are at most ``select_max()``; None when
+def district_options() -> list | None:
+    """Every kecamatan (rows of id, name) by name when there are at most ``select_max()``; None when
     there are more (the forms then ask for the name as text). One statement, at most
     ``select_max() + 1`` rows, whatever the size of the country."""
     cap = select_max()
     rows = db.session.execute(select(District.id, District.name).limit(cap + 1)).all()
     if len(rows) > cap:
         return None
-    return sorted(((row[0], row[1]) for row in rows), key=lambda row: (row[1], row[0]))
+    return sorted(rows, key=lambda row: (row.name, row.id))
 
 
 def regency_options() -> list[str] | None:

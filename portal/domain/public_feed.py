@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, bindparam, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
+from portal.domain import places
 from portal.domain.calendar import start_of_day
 from portal.domain.masking import mask_public_text, shorten
 from portal.domain.paging import Cursor
@@ -167,6 +168,10 @@ class FeedQuery:
     category_id: int | None = None
     institution_id: int | None = None  # handled by this institution or unit
     district_id: int | None = None
+    # With many kecamatan the form asks for the name (portal/domain/places.py): as typed,
+    # and the few kecamatan it may mean when several regencies share it.
+    district_name: str = ""
+    district_matches: list = field(default_factory=list)
     status: ReportStatus | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -228,6 +233,13 @@ def parse_query(args) -> FeedQuery:
         after=(args.get("after") or "")[:60] or None,
         errors=errors,
     )
+    query.district_name = " ".join((args.get("kecamatan") or "").split())[:120]
+    if query.district_id is None and query.district_name:
+        found = places.resolve_district(query.district_name)
+        query.district_id = found.district_id
+        query.district_matches = found.matches
+        if found.message is not None:
+            errors["kecamatan"] = found.message
     if query.date_from and query.date_to and query.date_to < query.date_from:
         errors["to"] = _l("The end of the period is before its start.")
         query.date_to = None
@@ -381,18 +393,47 @@ class FeedChoices:
     """The options of the feed's filters."""
 
     categories: list[Category]
-    institutions: list[Institution]
-    districts: list[District]
+    institutions: list  # rows (id, name); None: too many to list, the unit comes by URL
+    districts: list | None  # rows (id, name); None: too many, the form asks for the name
+
+
+INSTITUTION_SELECT_MAX = 400  # the institutions alone (no units) still listed up to this
+
+
+def _handler_options() -> list | None:
+    """Every institution and unit when they are few (a regency's portal); with more, the
+    institutions alone (no units: the national tree has 3,544), while at most
+    INSTITUTION_SELECT_MAX; beyond that None. A unit not listed is still filtered by its
+    number in the URL (``unit=``). Plain columns, at most one statement each."""
+    cap = places.select_max()
+    nodes = select(Institution.id, Institution.name).where(
+        Institution.kind != InstitutionKind.NATIONAL)
+    rows = db.session.execute(nodes.order_by(Institution.name).limit(cap + 1)).all()
+    if len(rows) <= cap:
+        return rows
+    rows = db.session.execute(
+        nodes.where(Institution.kind == InstitutionKind.INSTITUTION)
+        .order_by(Institution.name).limit(INSTITUTION_SELECT_MAX + 1)).all()
+    return rows if len(rows) <= INSTITUTION_SELECT_MAX else None
 
 
 def feed_choices() -> FeedChoices:
     return FeedChoices(
         categories=list(db.session.scalars(select(Category).order_by(Category.name_id))),
-        institutions=list(db.session.scalars(
-            select(Institution).where(Institution.kind != InstitutionKind.NATIONAL)
-            .order_by(Institution.name))),
-        districts=list(db.session.scalars(select(District).order_by(District.name))),
+        institutions=_handler_options(),
+        districts=places.district_options(),
     )
+
+
+def node_name(node_id: int | None) -> str | None:
+    """The name of the institution or unit a URL filters by (when it is not in the list)."""
+    return db.session.scalar(select(Institution.name).where(Institution.id == node_id)) \
+        if node_id is not None else None
+
+
+def district_name(district_id: int | None) -> str | None:
+    return db.session.scalar(select(District.name).where(District.id == district_id)) \
+        if district_id is not None else None
 
 
 # ----------------------------------------------------------------------------- one report

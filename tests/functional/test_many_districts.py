@@ -171,3 +171,50 @@ def test_one_statement_finds_a_name(many, app):
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
     assert found.district_id is not None and len(statements) == 1
+
+
+# ----------------------------------------------------------------------------- the public feed
+def feed_html(client, **params) -> str:
+    response = client.get("/laporan", query_string=params)
+    assert response.status_code == 200
+    return text(response)
+
+
+def test_the_feed_filters_by_a_typed_kecamatan(many, client):
+    from tests.public_feed_helpers import filed, listed
+
+    tigaraksa = filed("Sampah menumpuk di Tigaraksa", district="Tigaraksa").public_number
+    legok = filed("Sampah menumpuk di Legok", district="Legok").public_number
+    db.session.commit()
+    english(client)
+    html = feed_html(client)
+    assert 'name="kecamatan"' in html and "Uji Coba" not in html
+    assert html.count("<option") < 60 and len(html) < 60_000
+    html = feed_html(client, kecamatan="kec. tigaraksa")
+    assert listed(html) == [tigaraksa]
+    assert 'value="Tigaraksa"' in html
+
+    html = feed_html(client, kecamatan="Cikupa")
+    assert "Several regencies or cities have a kecamatan called “Cikupa”" in html
+    assert "Cikupa (Kabupaten Contoh)" in html
+    assert set(listed(html)) == {tigaraksa, legok}  # not filtered until chosen
+
+    html = feed_html(client, kecamatan="Atlantis")
+    assert "No kecamatan is called “Atlantis”" in html
+
+    legok_id = db.session.scalar(select(District.id).where(District.name == "Legok"))
+    html = feed_html(client, district=legok_id)  # a link with the number
+    assert listed(html) == [legok] and 'value="Legok"' in html
+
+
+def test_the_feed_lists_institutions_not_thousands_of_units(many, client):
+    other = many["other"]
+    db.session.execute(insert(Institution), [
+        {"kind": InstitutionKind.UNIT, "code": f"CONTOH-UNIT-{n}", "name": f"Unit Contoh {n}",
+         "parent_id": other.id} for n in range(160)])
+    db.session.commit()
+    html = feed_html(english(client))
+    assert "Kabupaten Contoh" in html and "Unit Contoh" not in html
+    unit = db.session.scalar(select(Institution.id).where(Institution.code == "CONTOH-UNIT-7"))
+    html = feed_html(client, unit=unit)  # from a link: shown by its name, selected
+    assert f'<option value="{unit}" selected>Unit Contoh 7</option>' in html
