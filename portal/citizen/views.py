@@ -6,6 +6,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -29,7 +30,7 @@ from portal.citizen.forms import (
     ReportForm,
     TrackForm,
 )
-from portal.domain import DomainError, duplicates
+from portal.domain import DomainError, duplicates, places
 from portal.domain.accounts import SignInRefused, authenticate, register_citizen
 from portal.domain.filing import ReportDraft, draft_problems, file_report, jakarta_today
 from portal.domain.reporter import is_citizen, owns_report, reports_of
@@ -276,6 +277,16 @@ def _similar_context(similar, checked: bool) -> dict:
     endpoint = PUBLIC_REPORT_ENDPOINT if PUBLIC_REPORT_ENDPOINT in current_app.view_functions \
         else None
     return {"similar": similar, "checked": checked, "detail_endpoint": endpoint}
+
+
+@blueprint.get("/lapor/kecamatan")
+@limiter.limit(lambda: current_app.config.get("DISTRICT_SUGGEST_LIMIT", "120 per minute"))
+def district_suggestions():
+    """At most 20 kecamatan names starting with ?q= (JSON), for the type-ahead list of the
+    forms that ask for the kecamatan as text (static/js/district.js)."""
+    response = jsonify(places.suggest_districts(request.args.get("q", "")[:120]))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @blueprint.get("/lapor/serupa")

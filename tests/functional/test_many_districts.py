@@ -218,3 +218,12 @@ def test_the_feed_lists_institutions_not_thousands_of_units(many, client):
     unit = db.session.scalar(select(Institution.id).where(Institution.code == "CONTOH-UNIT-7"))
     html = feed_html(client, unit=unit)  # from a link: shown by its name, selected
     assert f'<option value="{unit}" selected>Unit Contoh 7</option>' in html
+
+
+def test_the_type_ahead_names_at_most_twenty(many, client):
+    assert 'js/district.js' in text(client.get("/lapor"))
+    assert client.get("/lapor/kecamatan?q=kec. TIGA").get_json() == ["Tigaraksa"]
+    names = client.get("/lapor/kecamatan?q=uji").get_json()
+    assert names == [f"Uji Coba {n:03d}" for n in range(20)]
+    assert client.get("/lapor/kecamatan?q=c").get_json() == []
+    assert client.get("/lapor/kecamatan?q=100%25").get_json() == []
