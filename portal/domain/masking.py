@@ -38,12 +38,13 @@ def mask_personal_data(text: str | None, *, blank: bool = False) -> str:
     if not text:
         return ""
 
-    def note(message: str):
-        return (lambda _m: " ") if blank else (lambda _m: gettext(message))
+    # Each marker is a literal gettext() call, so that `flask translate update` extracts it.
+    def note(translated):
+        return (lambda _m: " ") if blank else (lambda _m: translated())
 
-    text = _EMAIL.sub(note("[e-mail hidden]"), text)
-    text = _SIXTEEN_DIGITS.sub(note("[NIK hidden]"), text)
-    phone = note("[phone number hidden]")
+    text = _EMAIL.sub(note(lambda: gettext("[e-mail hidden]")), text)
+    text = _SIXTEEN_DIGITS.sub(note(lambda: gettext("[NIK hidden]")), text)
+    phone = note(lambda: gettext("[phone number hidden]"))
     return _PHONE_RUN.sub(lambda m: phone(m) if _is_phone(m.group(0)) else m.group(0), text)
 
 
