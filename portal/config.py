@@ -65,6 +65,9 @@ def from_environment(instance_path: str) -> dict:
         # Proxies in front that set X-Forwarded-For/-Proto (nginx: 1); portal/security.py.
         "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS", "0")),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Said explicitly: Flask-Limiter keeps the last app's setting on its shared instance and
+        # would carry a test app's False over to every app made after it.
+        "RATELIMIT_ENABLED": True,
         "TRACKING_LOOKUP_LIMIT": env.get("TRACKING_LOOKUP_LIMIT", "10 per 10 minutes"),
         "FILING_LIMIT": env.get("FILING_LIMIT", "20 per hour"),
         # Per client address (portal/security.py: TRUSTED_PROXY_HOPS behind a proxy).
