@@ -48,6 +48,10 @@ def from_environment(instance_path: str) -> dict:
         # Five files of 10 MB plus the form fields; Werkzeug refuses a larger body with 413
         # before reading it.
         "MAX_CONTENT_LENGTH": 51 * MB,
+        # Parts of a multipart body (fields and files): the largest form has about 30, five of
+        # them files. Werkzeug stops reading at the 101st part with a 413, so a body of
+        # thousands of tiny files is refused while it streams, not after.
+        "MAX_FORM_PARTS": 100,
         "MAX_FORM_MEMORY_SIZE": 1 * MB,
         "BABEL_DEFAULT_LOCALE": "id",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",

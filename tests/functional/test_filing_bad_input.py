@@ -319,6 +319,18 @@ def test_body_over_max_content_length_gets_413_page(demo, client, app):
     assert nothing_saved(app)
 
 
+def test_a_body_of_many_tiny_files_is_refused_while_it_streams(demo, client, app):
+    data = report_form(category=category_id())
+    data["csrf_token"] = csrf_token(client, "/lapor")
+    data["attachments"] = [(io.BytesIO(b"\xff"), f"f{i}.jpg") for i in range(200)]
+    response = client.post("/lapor", data=data, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert nothing_saved(app)
+    # A whole form with its five files is well within the parts allowed.
+    assert len(data) - 1 + 5 < app.config["MAX_FORM_PARTS"]
+
+
 def test_413_page_in_english(demo, client, app):
     client.get("/bahasa/en")
     app.config["MAX_CONTENT_LENGTH"] = 100 * KB
