@@ -5,7 +5,8 @@
 Starts the portal on a throw-away SQLite database with the demo data, serves it from a thread on
 a free loopback port, and drives Chromium (``CHROMIUM``, default /usr/bin/chromium) through the
 citizen's way at a mobile (390x844) and a desktop (1280x900) size: home, the filing form, the
-receipt with its tracking code, and the tracked report. Nothing outside the temporary directory
+receipt with its tracking code, and the tracked report; the staff inbox and report page; once
+the report is verified, the public feed and the statistics page. Nothing outside the temporary directory
 and the output folder is touched.
 """
 import argparse
@@ -72,8 +73,25 @@ def example_photo(workdir: Path) -> Path:
     return path
 
 
+def verify(app, number: str) -> None:
+    """The institution admin verifies the filed report, so that it is public."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from portal.domain.workflow import Action, perform
+    from portal.models import Report, User
+
+    with app.app_context():
+        report = db.session.scalar(select(Report).where(Report.public_number == number))
+        admin = db.session.scalar(select(User).where(User.email == "admin@tangerangkab.example.id"))
+        perform(report, Action.VERIFY, actor=admin, now=datetime.now(timezone.utc),
+                expected_version=report.version)
+        db.session.commit()
+
+
 def shoot(browser, base: str, size: str, lang: str, out: Path, photo: Path,
-          whole: bool = False) -> list[Path]:
+          whole: bool = False, app=None) -> list[Path]:
     context = browser.new_context(**VIEWPORTS[size], locale="id-ID" if lang == "id" else "en-US",
                                   color_scheme="light", reduced_motion="reduce")
     page = context.new_page()
@@ -127,6 +145,17 @@ def shoot(browser, base: str, size: str, lang: str, out: Path, photo: Path,
     page.goto(f"{base}/staf/laporan/{number}")
     save("staff-report", full_page=True)
     context.close()
+
+    # Once verified, the report is public: the feed and the statistics.
+    verify(app, number)
+    context = browser.new_context(**VIEWPORTS[size], locale="id-ID" if lang == "id" else "en-US",
+                                  color_scheme="light", reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(f"{base}/bahasa/{lang}?next=/laporan")
+    save("public-feed")
+    page.goto(f"{base}/statistik")
+    save("statistics")
+    context.close()
     return saved
 
 
@@ -162,7 +191,7 @@ def main(argv=None) -> int:
                 photo = example_photo(workdir)
                 for size in VIEWPORTS:
                     for path in shoot(browser, base, size, args.lang, args.out, photo,
-                                      whole=args.full_page):
+                                      whole=args.full_page, app=app):
                         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
                 browser.close()
         finally:
