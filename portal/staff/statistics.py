@@ -7,11 +7,12 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from portal.citizen.statistics import NATIONAL, charts_for, csv_response, read_period
+from portal.domain.privacy import is_national_admin
 from portal.domain.statistics import compute_statistics, record_export, tables
 from portal.domain.weekly_report import readable_institutions
 from portal.extensions import db
 from portal.i18n import lazy_gettext as _l
-from portal.models import Institution, InstitutionKind, Role
+from portal.models import Institution, InstitutionKind
 from portal.models.types import utcnow
 from portal.staff.decorators import staff_required
 from portal.staff.views import _actor, blueprint
@@ -22,7 +23,7 @@ from portal.staff.views import _actor, blueprint
 def statistics_page():
     user = _actor()
     institutions = readable_institutions(user)
-    national_allowed = Role.NATIONAL_ADMIN in {m.role for m in user.memberships}
+    national_allowed = is_national_admin(user)
     if not institutions and not national_allowed:
         abort(403)
     now = utcnow()
