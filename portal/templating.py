@@ -23,6 +23,9 @@ def init_app(app: Flask) -> None:
         format_datetime(value, "d MMM yyyy, HH:mm") + " WIB" if value else ""
     )
     app.jinja_env.filters["local_date"] = lambda value: format_date(value, "d MMM yyyy") if value else ""
+    # A figure that has no value (no reports to take a rate or a median of): a dash. A filter,
+    # not a macro: the statistics tables have thousands of cells.
+    app.jinja_env.filters["or_dash"] = lambda value: "—" if value is None else value
     app.jinja_env.globals["labels"] = labels
     app.jinja_env.globals["deadline_clock"] = deadline_clock
     # A stored due_at (the midnight ending the last allowed day) as that last day.

@@ -45,17 +45,33 @@ def read_period(problems: list, *, now):
         return default_period(now)
 
 
+CHART_BARS = 15  # a longer list is drawn as its top bars and one bar for the rest
+
+
+def _bars(lines) -> tuple[list[str], list[int]]:
+    """Labels and values of a bar chart: every line, or the CHART_BARS - 1 lines with the most
+    reports and one bar adding up the others (273 institutions are not a readable picture;
+    the table next to it has them all)."""
+    if len(lines) <= CHART_BARS:
+        return [line.label for line in lines], [line.counts.received for line in lines]
+    ranked = sorted(lines, key=lambda line: -line.counts.received)
+    top, rest = ranked[:CHART_BARS - 1], ranked[CHART_BARS - 1:]
+    return ([line.label for line in top] + [str(_l("%(count)d others", count=len(rest)))],
+            [line.counts.received for line in top] + [sum(line.counts.received
+                                                          for line in rest)])
+
+
 def charts_for(stats, figures: dict) -> dict:
     """An SVG chart for each table that has one (the table holds the same numbers)."""
     plain = str(_l("A bar chart; the same numbers are in the table next to it."))
     charts = {}
     for name, lines in (("kind", stats.by_kind), ("category", stats.by_category),
-                        ("unit", stats.by_unit), ("district", stats.by_district),
+                        ("unit", stats.by_unit), ("district", stats.by_place),
                         ("channel", stats.by_channel)):
+        labels, values = _bars(lines)
         charts[name] = bar_chart(
             chart_id=f"chart-{name}", title=figures[name].title, description=plain,
-            labels=[line.label for line in lines],
-            values=[line.counts.received for line in lines], name=str(_l("Reports")))
+            labels=labels, values=values, name=str(_l("Reports")))
     months = [line.label for line in stats.by_month]
     charts["month"] = line_chart(
         chart_id="chart-month", title=figures["month"].title,
@@ -97,7 +113,8 @@ def statistics_page():
             problems.append(str(_l("No institution has the code %(code)s: showing the whole "
                                "portal instead.", code=code[:40])))
     period = read_period(problems, now=now)
-    stats = compute_statistics(institution, period, now=now, locale=str(get_locale()))
+    stats = compute_statistics(institution, period, now=now, locale=str(get_locale()),
+                               unit_medians=False)
     figures = tables(stats, staff=False)
     if request.args.get("format") == "csv":
         name = request.args.get("table", "")

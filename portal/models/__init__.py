@@ -35,6 +35,8 @@ from portal.models.report import (
 from portal.models.response_template import ResponseTemplate
 from portal.models.statistics import (
     Dimension,
+    Grain,
+    GRAIN_DIMENSIONS,
     Measure,
     MonthDuration,
     MonthSummary,
@@ -53,5 +55,6 @@ __all__ = [
     "ReporterIdentity", "ReportKind", "ReportStatus", "Role", "User",
     "CandidateState", "Certainty", "DuplicateCandidate", "DuplicateReason", "FeedSource",
     "ReportSupport", "ApiClient",
-    "Dimension", "Measure", "MonthDuration", "MonthSummary", "StatisticsState",
+    "Dimension", "Grain", "GRAIN_DIMENSIONS", "Measure", "MonthDuration", "MonthSummary",
+    "StatisticsState",
 ]

@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from portal.demo import DEMO_PASSWORD
 from portal.domain import DomainError
 from portal.domain.statistics import (
+    DISTRICTS,
     LIVE,
+    REGIONS,
     SUMMARY,
     Period,
     compute_statistics,
@@ -36,7 +38,9 @@ from portal.models import (
     Category,
     Channel,
     DeadlineKind,
+    Dimension,
     District,
+    Grain,
     Institution,
     InstitutionKind,
     MonthSummary,
@@ -98,6 +102,7 @@ def world(demo):
     other = Institution(code="KOTA-UJI", name="Pemerintah Kota Uji",
                         kind=InstitutionKind.INSTITUTION, parent=node("KEMENPANRB"))
     db.session.add(other)
+    db.session.add(District(institution=other, name="Uji Barat"))
     db.session.flush()
     r = {}
     # bucket of the first response / of the completion in the comments (hours)
@@ -130,6 +135,9 @@ def world(demo):
                     status=S.COMPLETED, response=H(20), completion=H(47, 59))  # 20 / 47
     r[13] = _report(utc(2026, 5, 20), category="LINGKUNGAN", channel=Channel.PHONE,
                     institution="KOTA-UJI", status=S.VERIFIED, response=H(4))  # 4
+    # At Kota Uji, in a kecamatan of Kabupaten Tangerang (a kecamatan of another region).
+    r[14] = _report(utc(2026, 5, 21), district="Cikupa", institution="KOTA-UJI",
+                    status=S.SUBMITTED)
     db.session.commit()
     return r
 
@@ -153,7 +161,8 @@ def check_tangerang(stats):
         ("Population administration (ID card, family card)", 4),
         ("Transport (truck hours, public transport)", 3),
         ("Environment (hazardous waste, rubbish)", 2), ("No category", 1)]
-    assert {d.label: d.counts.received for d in stats.by_district} == {
+    assert stats.places == DISTRICTS  # Tangerang's own kecamatan, one by one
+    assert {d.label: d.counts.received for d in stats.by_place} == {
         "Cikupa": 6, "Balaraja": 3, "No kecamatan given": 1}
     assert {ch.label: ch.counts.received for ch in stats.by_channel} == {
         "Website": 7, "SMS": 2, "WhatsApp": 1}
@@ -210,12 +219,45 @@ def test_the_figures_match_the_hand_count_live_and_from_the_summary(world, engli
 def test_national_figures(world, english):
     stats = compute_statistics(None, PERIOD, now=NOW, locale="en", source=LIVE)
     c = stats.total.counts
-    assert (c.received, c.handled, c.followed_up) == (11, 9, 7)
+    assert (c.received, c.handled, c.followed_up) == (12, 9, 7)
     assert c.follow_up_rate == 77.8
     assert stats.total.median_response_hours == 5.0  # 1 2 4 5 10 20 48
     assert {line.label: line.counts.received for line in stats.by_unit} == {
-        "Pemerintah Kabupaten Tangerang": 10, "Pemerintah Kota Uji": 1}
+        "Pemerintah Kabupaten Tangerang": 10, "Pemerintah Kota Uji": 2}
     assert stats.by_unit[0].red_now == 3
+    # Nationally the kecamatan are counted per region (the regency or city they lie in).
+    assert stats.places == REGIONS
+    assert [(line.label, line.counts.received) for line in stats.by_place] == [
+        ("Pemerintah Kabupaten Tangerang", 10), ("No kecamatan given", 2)]
+    assert tables(stats, staff=False)["district"].header == ["Regency or city", "Reports"]
+
+
+def test_an_institution_with_kecamatan_of_its_own_sees_the_others_as_one_line(world, english):
+    rebuild_summary(NOW)
+    db.session.commit()
+    for source in (LIVE, SUMMARY):
+        stats = compute_statistics(node("KOTA-UJI"), PERIOD, now=NOW, locale="en",
+                                   source=source)
+        assert stats.places == DISTRICTS
+        assert [(line.label, line.counts.received) for line in stats.by_place] == [
+            ("Kecamatan of other regions", 1), ("No kecamatan given", 1)]
+        assert tables(stats, staff=False)["district"].header == ["Kecamatan", "Reports"]
+
+
+def test_the_summary_keeps_a_row_per_month_and_value_at_the_coarse_grains(world):
+    """The national page reads one row per month and value, not one per unit as well."""
+    rebuild_summary(NOW)
+    db.session.commit()
+    national = select(func.count(MonthSummary.id)).where(
+        MonthSummary.grain == Grain.NATIONAL, MonthSummary.dimension == Dimension.KIND,
+        MonthSummary.month == date(2026, 5, 1))
+    assert db.session.scalar(national) == 3  # complaint, aspiration, information request
+    assert db.session.scalar(select(func.count(MonthSummary.id)).where(
+        MonthSummary.grain == Grain.UNIT, MonthSummary.dimension != Dimension.ALL)) == 0
+    # Kecamatan per institution: its own only (Kota Uji's report in Cikupa is not one).
+    own = db.session.execute(select(MonthSummary.institution_id, MonthSummary.value).where(
+        MonthSummary.dimension == Dimension.DISTRICT)).all()
+    assert {institution for institution, _ in own} == {node("KAB-TANGERANG").id}
 
 
 def test_the_refresh_recomputes_the_changed_months_and_is_idempotent(world, english):
@@ -404,5 +446,25 @@ def test_the_national_admin_sees_the_whole_portal(world, app):
     page = client.get("/staf/statistik?start=2026-04&end=2026-06")
     text = page.get_data(as_text=True)
     assert {row[0]: row[1] for row in html_table(text, "unit")} == {
-        "Pemerintah Kabupaten Tangerang": "10", "Pemerintah Kota Uji": "1"}
+        "Pemerintah Kabupaten Tangerang": "10", "Pemerintah Kota Uji": "2"}
     assert client.get("/staf/statistik?institution=KOTA-UJI").status_code == 200
+
+
+def test_a_long_list_is_charted_as_its_top_bars_and_one_for_the_rest(app):
+    from portal.citizen.statistics import CHART_BARS, _bars
+    from portal.domain.statistics import Line
+
+    lines = []
+    for index in range(CHART_BARS + 5):
+        line = Line(key=index, label=f"Instansi {index:02d}")
+        line.counts.received = index + 1
+        lines.append(line)
+    with app.test_request_context():
+        labels, values = _bars(lines)
+    assert len(labels) == len(values) == CHART_BARS
+    assert labels[0] == f"Instansi {CHART_BARS + 4:02d}" and values[0] == CHART_BARS + 5
+    assert labels[-1] == "6 lainnya" and values[-1] == sum(range(1, 7))
+    assert sum(values) == sum(line.counts.received for line in lines)
+    with app.test_request_context():
+        assert _bars(lines[:CHART_BARS]) == ([line.label for line in lines[:CHART_BARS]],
+                                             [line.counts.received for line in lines[:CHART_BARS]])
