@@ -185,6 +185,31 @@ def test_the_weeks_figures_match_the_hand_count(demo):
     assert [o.unit.code for o in report.offline_now] == ["TNG-DISDUKCAPIL", "TNG-DISHUB"]
 
 
+def test_open_at_the_end_counts_reports_finished_only_after_it(demo):
+    """Open at the week's end is read in three parts (unfinished now; completed since; archived
+    since): a report completed or archived after the end was open at it, one finished before
+    it was not, whichever part holds it."""
+    d = node("TNG-DISDUKCAPIL")
+    before = rows_by_code(weekly_report(node("KAB-TANGERANG"), W47, now=MONDAY_AFTER))
+    end = W47.end
+    completed_after = make_report(utc(2026, 11, 17, 8), unit=d, status=ReportStatus.COMPLETED,
+                                  completed_at=end + timedelta(hours=3),
+                                  due_at=end - timedelta(hours=1))  # red at the end
+    event(completed_after, EventKind.COMPLETED, end + timedelta(hours=3))
+    archived_after = make_report(utc(2026, 11, 17, 9), unit=d, status=ReportStatus.ARCHIVED)
+    event(archived_after, EventKind.ARCHIVED, end + timedelta(hours=4))
+    completed_before = make_report(utc(2026, 11, 17, 10), unit=d, status=ReportStatus.COMPLETED,
+                                   completed_at=end - timedelta(hours=2))
+    event(completed_before, EventKind.COMPLETED, end - timedelta(hours=2))
+    archived_before = make_report(utc(2026, 11, 17, 11), unit=d, status=ReportStatus.ARCHIVED)
+    event(archived_before, EventKind.ARCHIVED, end - timedelta(hours=5))
+    db.session.commit()
+    after = rows_by_code(weekly_report(node("KAB-TANGERANG"), W47, now=MONDAY_AFTER))
+    code = "TNG-DISDUKCAPIL"
+    assert after[code].open_at_end == before[code].open_at_end + 2
+    assert after[code].red_at_end == before[code].red_at_end + 1
+
+
 def test_csv_and_xlsx_hold_the_same_figures(demo):
     build_week()
     report = weekly_report(node("KAB-TANGERANG"), W47, now=MONDAY_AFTER)
