@@ -2,7 +2,8 @@
 completion and by first response, so that "open at the end of the week" and "first responses
 in the week" read a few thousand index entries instead of every report it ever had; the
 dispositions to a unit with their report (index-only), and the leaving events per report
-(partial) for the offline hours
+(partial) for the offline hours; the reports of an institution by status with their unit
+(the inbox's waiting reports per unit, from the index alone)
 
 Revision ID: 0018
 Revises: 0017
@@ -25,6 +26,10 @@ LEAVING = ("kind IN ('answered', 'sent_back', 'routed', 'not_in_authority', 'arc
 
 def upgrade():
     with op.batch_alter_table('report', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_institution_status')
+        batch_op.create_index('ix_report_institution_status',
+                              ['current_institution_id', 'status', 'current_unit_id'],
+                              unique=False)
         batch_op.create_index('ix_report_unfinished_created',
                               ['current_institution_id', 'created_at', 'current_unit_id',
                                'due_at'], unique=False,
@@ -54,3 +59,6 @@ def downgrade():
         batch_op.drop_index('ix_report_institution_first_response')
         batch_op.drop_index('ix_report_institution_completed')
         batch_op.drop_index('ix_report_unfinished_created')
+        batch_op.drop_index('ix_report_institution_status')
+        batch_op.create_index('ix_report_institution_status',
+                              ['current_institution_id', 'status'], unique=False)

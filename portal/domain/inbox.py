@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal, or_, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal.domain.paging import Cursor, after_clause, order_by
@@ -53,15 +53,34 @@ class InboxPage:
     next_cursor: Cursor | None
 
 
+# Finished reports are history: above this many per status the inbox says "10000+" instead of
+# counting them all (an exact count reads every finished report of a big institution: 160,000
+# at 1,000,000 reports). Unfinished ones, the work to do, are always counted exactly.
+FINISHED_COUNT_CAP = 10_000
+FINISHED = (ReportStatus.COMPLETED, ReportStatus.ARCHIVED)
+
+
+@dataclass
+class StatusCounts:
+    counts: dict[ReportStatus, int]
+    capped: set[ReportStatus]  # statuses with more than FINISHED_COUNT_CAP reports
+
+    def get(self, status: ReportStatus, default: int = 0) -> int:
+        return self.counts.get(status, default)
+
+    def label(self, status: ReportStatus | None = None) -> str:
+        """The count as the inbox shows it: "10000+" for a capped status; of all statuses
+        (None), the sum, with a "+" when one of them was capped."""
+        if status is None:
+            return f"{sum(self.counts.values())}{'+' if self.capped else ''}"
+        return f"{self.get(status)}{'+' if status in self.capped else ''}"
+
+
 @dataclass
 class Inbox:
     page: InboxPage
-    counts: dict[ReportStatus, int]
+    counts: StatusCounts
     units: list[Institution]
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 def jakarta_midnight(day: date) -> datetime:
@@ -102,13 +121,27 @@ def _sort_key(sort: Sort):
     return column, sort is not Sort.OLDEST
 
 
-def status_counts(user: User, filters: InboxFilters, *, visible=None) -> dict[ReportStatus, int]:
-    """How many visible reports match the other filters, per status (one GROUP BY query)."""
-    rows = db.session.execute(
-        select(Report.status, func.count(Report.id))
-        .where(*_conditions(user, filters, with_status=False, visible=visible))
-        .group_by(Report.status))
-    return {status: count for status, count in rows}
+def status_counts(user: User, filters: InboxFilters, *, visible=None) -> StatusCounts:
+    """How many visible reports match the other filters, per status: exact for the unfinished
+    statuses (one GROUP BY), at most FINISHED_COUNT_CAP + 1 for each finished one (one
+    statement; the inbox says "10000+" beyond the cap)."""
+    conditions = _conditions(user, filters, with_status=False, visible=visible)
+    counts = {status: count for status, count in db.session.execute(
+        select(Report.status, func.count())
+        .where(*conditions, Report.status.not_in(FINISHED))
+        .group_by(Report.status))}
+    limited = [select(literal(status.value).label("status"), func.count().label("n"))
+               .select_from(select(Report.id).where(*conditions, Report.status == status)
+                            .limit(FINISHED_COUNT_CAP + 1).subquery())
+               for status in FINISHED]
+    capped = set()
+    for value, count in db.session.execute(union_all(*limited)):
+        status = ReportStatus(value)
+        if count:
+            counts[status] = min(count, FINISHED_COUNT_CAP)
+        if count > FINISHED_COUNT_CAP:
+            capped.add(status)
+    return StatusCounts(counts=counts, capped=capped)
 
 
 def inbox_page(user: User, filters: InboxFilters, after: Cursor | None = None,

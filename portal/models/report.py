@@ -91,8 +91,10 @@ class Report(db.Model):
         db.Index("ix_report_institution_created", "current_institution_id", "created_at", "id"),
         db.Index("ix_report_unit_created", "current_unit_id", "created_at", "id"),
         # The inbox's counts per status and the offline units' waiting reports: counted from
-        # the index alone (migration 0013).
-        db.Index("ix_report_institution_status", "current_institution_id", "status"),
+        # the index alone (migrations 0013 and 0018: with the unit, for the waiting reports
+        # per unit of a big institution).
+        db.Index("ix_report_institution_status", "current_institution_id", "status",
+                 "current_unit_id"),
         db.Index("ix_report_unit_status", "current_unit_id", "status"),
         # The staff clock (portal/domain/deadlines.py). A clock has its basis; due_at is set
         # exactly while a clock runs: none when no clock, none while waiting for the reporter.

@@ -138,7 +138,7 @@ def inbox():
         next_url = url_for("staff.inbox", **parsed.args, after=inbox.page.next_cursor.encode())
     return render_template(
         "staff/inbox.html", page=inbox.page, parsed=parsed, counts=inbox.counts,
-        total=inbox.total, statuses=list(ReportStatus), kinds=list(ReportKind),
+        statuses=list(ReportStatus), kinds=list(ReportKind),
         categories=categories, units=inbox.units, next_url=next_url,
         first_url=url_for("staff.inbox", **parsed.args) if parsed.after else None,
     )

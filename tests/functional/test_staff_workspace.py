@@ -13,6 +13,7 @@ from portal.domain.filing import ReportDraft, file_report
 from portal.domain.uploads import PreparedUpload
 from portal.extensions import db
 from portal.models import (
+    ArchiveReason,
     AuditAction,
     AuditEntry,
     Category,
@@ -327,6 +328,27 @@ def test_inbox_filters_counts_and_keyset_paging(demo):
     assert "is not a date" in text
     assert "The page link was not understood" in text
     assert len(numbers_on(text)) == 25  # the bad filters were dropped, not applied
+
+
+def test_inbox_counts_finished_reports_up_to_a_cap_and_open_ones_exactly(demo, monkeypatch):
+    """Completed and archived reports are counted up to FINISHED_COUNT_CAP ("3+" here), the
+    reports still to be worked on always exactly; "All" says "+" when a count was capped."""
+    import portal.domain.inbox as inbox
+
+    monkeypatch.setattr(inbox, "FINISHED_COUNT_CAP", 3)
+    for i in range(5):
+        new_report(title=f"Selesai {i}", status=ReportStatus.COMPLETED, commit=False)
+    for i in range(2):
+        archived = new_report(title=f"Diarsipkan {i}", commit=False)
+        archived.status, archived.archive_reason = ReportStatus.ARCHIVED, ArchiveReason.IRRELEVANT
+    for i in range(4):
+        new_report(title=f"Baru {i}", status=ReportStatus.SUBMITTED, commit=False)
+    db.session.commit()
+    html = staff_client(demo, ADMIN).get("/staf/").get_data(as_text=True)
+    assert re.search(r'data-status="completed"[^>]*>[^<]*<span class="count">3\+<', html)
+    assert re.search(r'data-status="archived"[^>]*>[^<]*<span class="count">2<', html)
+    assert re.search(r'data-status="submitted"[^>]*>[^<]*<span class="count">4<', html)
+    assert re.search(r'<span class="count">9\+<', html)  # All: 3 + 2 + 4, one capped
 
 
 def test_inbox_query_count_does_not_grow_with_the_rows(demo):
