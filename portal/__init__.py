@@ -13,6 +13,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path))
     if config:
         app.config.update(config)
+    config_module.apply_postgresql_options(app.config)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
