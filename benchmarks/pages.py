@@ -14,8 +14,8 @@ The pages: the staff inbox of the busiest unit (its operator) and of the busiest
 (its admin), a report page (the admin), the tracking lookup (POST /lacak with a code derived
 from the seed, ``devdata.tracking_code``), the public feed's first page and the page reached by
 following "next" 50 times (keyset cursor), a search, the statistics page (public, and staff as
-the admin), the weekly report; then the deadline sweep (``run_sweep``: the first run and the
-median of the repeats) and the duplicate candidates of a new report (``find_candidates`` timed
+the institution's admin and as the national admin), the weekly report; then the deadline sweep
+(``run_sweep``: the first run and the median of the repeats) and the duplicate candidates of a new report (``find_candidates`` timed
 inside ``file_report``, rolled back; the median over the new reports).
 
 A page whose route does not exist (yet) is skipped, saying so. Goals: every page under 50 ms
@@ -161,6 +161,8 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, seed: int, explain:
                 Membership.institution_id == node_id, Membership.role == role).limit(1))
 
         admin_email = staff(institution_id, Role.INSTITUTION_ADMIN)
+        national_email = db.session.scalar(select(User.email).join(Membership).where(
+            Membership.role == Role.NATIONAL_ADMIN).limit(1))
         operator_email = staff(unit_id, Role.OPERATOR)
         institution = db.session.get(Institution, institution_id)
         number = db.session.scalar(select(Report.public_number).where(
@@ -178,6 +180,7 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, seed: int, explain:
     if True:
         admin = _sign_in(app, admin_email)
         operator = _sign_in(app, operator_email)
+        national = _sign_in(app, national_email)
         public = app.test_client()
 
         # The deep page of the feed: follow "next" DEEP_PAGES times.
@@ -203,6 +206,8 @@ def bench_size(server: ThrowawayPostgres, n: int, runs: int, seed: int, explain:
             ("public feed, search", public, "GET", "/laporan?q=jalan+rusak", "/laporan", None),
             ("statistics (public)", public, "GET", "/statistik", "/statistik", None),
             ("statistics (staff, admin)", admin, "GET", "/staf/statistik",
+             "/staf/statistik", None),
+            ("statistics (staff, national admin)", national, "GET", "/staf/statistik",
              "/staf/statistik", None),
             ("weekly report (admin)", admin, "GET", "/staf/laporan-mingguan",
              "/staf/laporan-mingguan", None),
