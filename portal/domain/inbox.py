@@ -53,11 +53,13 @@ class InboxPage:
     next_cursor: Cursor | None
 
 
-# Finished reports are history: above this many per status the inbox says "10000+" instead of
+# Finished reports are history: above this many per status the inbox says "1000+" instead of
 # counting them all (an exact count reads every finished report of a big institution: 160,000
 # at 1,000,000 reports). Unfinished ones, the work to do, are always counted exactly.
-FINISHED_COUNT_CAP = 10_000
+FINISHED_COUNT_CAP = 1_000
 FINISHED = (ReportStatus.COMPLETED, ReportStatus.ARCHIVED)
+# Listed rather than "NOT IN FINISHED": an index range per status, not a scan of them all.
+UNFINISHED = tuple(status for status in ReportStatus if status not in FINISHED)
 
 
 @dataclass
@@ -69,7 +71,7 @@ class StatusCounts:
         return self.counts.get(status, default)
 
     def label(self, status: ReportStatus | None = None) -> str:
-        """The count as the inbox shows it: "10000+" for a capped status; of all statuses
+        """The count as the inbox shows it: "1000+" for a capped status; of all statuses
         (None), the sum, with a "+" when one of them was capped."""
         if status is None:
             return f"{sum(self.counts.values())}{'+' if self.capped else ''}"
@@ -124,11 +126,11 @@ def _sort_key(sort: Sort):
 def status_counts(user: User, filters: InboxFilters, *, visible=None) -> StatusCounts:
     """How many visible reports match the other filters, per status: exact for the unfinished
     statuses (one GROUP BY), at most FINISHED_COUNT_CAP + 1 for each finished one (one
-    statement; the inbox says "10000+" beyond the cap)."""
+    statement; the inbox says "1000+" beyond the cap)."""
     conditions = _conditions(user, filters, with_status=False, visible=visible)
     counts = {status: count for status, count in db.session.execute(
         select(Report.status, func.count())
-        .where(*conditions, Report.status.not_in(FINISHED))
+        .where(*conditions, Report.status.in_(UNFINISHED))
         .group_by(Report.status))}
     limited = [select(literal(status.value).label("status"), func.count().label("n"))
                .select_from(select(Report.id).where(*conditions, Report.status == status)
