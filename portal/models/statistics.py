@@ -66,8 +66,12 @@ class MonthSummary(db.Model):
 
     __tablename__ = "stat_month_summary"
     __table_args__ = (
+        # Covering (PostgreSQL): the pages' sums come from the index alone; the rows of one
+        # institution lie all over the table (2,277 heap pages for 3,998 rows at 1,000,000).
         db.Index("ix_stat_month_summary_lookup", "grain", "dimension", "institution_id",
-                 "month"),
+                 "month", postgresql_include=["unit_id", "value", "received", "handled",
+                                              "followed_up", "completed", "rating_count",
+                                              "rating_sum"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,7 +96,8 @@ class MonthDuration(db.Model):
 
     __tablename__ = "stat_month_duration"
     __table_args__ = (db.Index("ix_stat_month_duration_lookup", "grain", "measure",
-                               "institution_id", "month"),)
+                               "institution_id", "month",
+                               postgresql_include=["unit_id", "bucket_hours", "reports"]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
