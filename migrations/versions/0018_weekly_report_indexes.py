@@ -32,7 +32,7 @@ def upgrade():
                               unique=False)
         batch_op.create_index('ix_report_unfinished_created',
                               ['current_institution_id', 'created_at', 'current_unit_id',
-                               'due_at'], unique=False,
+                               'due_at'], unique=False, postgresql_include=['id'],
                               postgresql_where=sa.text(UNFINISHED),
                               sqlite_where=sa.text(UNFINISHED))
         batch_op.create_index('ix_report_institution_completed',
@@ -40,6 +40,9 @@ def upgrade():
         batch_op.create_index('ix_report_institution_first_response',
                               ['current_institution_id', 'first_response_at'], unique=False)
     with op.batch_alter_table('report_event', schema=None) as batch_op:
+        batch_op.drop_index('ix_report_event_kind_created')
+        batch_op.create_index('ix_report_event_kind_created', ['kind', 'created_at'],
+                              unique=False, postgresql_include=['report_id'])
         batch_op.drop_index('ix_report_event_target_kind_created')
         batch_op.create_index('ix_report_event_target_kind_created',
                               ['target_institution_id', 'kind', 'created_at'], unique=False,
@@ -52,6 +55,9 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('report_event', schema=None) as batch_op:
         batch_op.drop_index('ix_report_event_leaving')
+        batch_op.drop_index('ix_report_event_kind_created')
+        batch_op.create_index('ix_report_event_kind_created', ['kind', 'created_at'],
+                              unique=False)
         batch_op.drop_index('ix_report_event_target_kind_created')
         batch_op.create_index('ix_report_event_target_kind_created',
                               ['target_institution_id', 'kind', 'created_at'], unique=False)

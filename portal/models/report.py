@@ -139,7 +139,7 @@ class Report(db.Model):
         # The weekly report (portal/domain/weekly_report.py) of a big institution: its
         # unfinished reports, those completed and those first answered in a given week.
         db.Index("ix_report_unfinished_created", "current_institution_id", "created_at",
-                 "current_unit_id", "due_at",
+                 "current_unit_id", "due_at", postgresql_include=["id"],
                  postgresql_where=db.text(UNFINISHED_PREDICATE),
                  sqlite_where=db.text(UNFINISHED_PREDICATE)),
         db.Index("ix_report_institution_completed", "current_institution_id", "completed_at"),
@@ -338,7 +338,8 @@ class ReportEvent(db.Model):
     __table_args__ = (
         # The weekly report (portal/domain/weekly_report.py, offline.py): the week's events by
         # kind, the dispositions to a unit, a staff member's actions (migration 0015).
-        db.Index("ix_report_event_kind_created", "kind", "created_at"),
+        db.Index("ix_report_event_kind_created", "kind", "created_at",
+                 postgresql_include=["report_id"]),
         # (with the report, so that the dispositions to the units of a big institution are
         # read from the index alone: 136,280 of them at 1,000,000 reports)
         db.Index("ix_report_event_target_kind_created", "target_institution_id", "kind",
