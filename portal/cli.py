@@ -258,9 +258,15 @@ def _institution_by_code(code: str | None):
 @click.option("--institution", "code", help="code of one institution (default: all)")
 @click.option("--week", "week_text", help="ISO week as YYYY-Www (default: last week)")
 def reports_weekly(code: str | None, week_text: str | None) -> None:
-    """Queue the week's report to the supervisors of every institution (cron: Monday morning)."""
+    """Keep the week's figures of every institution, then queue its report to the
+    supervisors (cron: Monday morning)."""
     from portal.domain import DomainError
-    from portal.domain.weekly_report import last_week, mail_weekly_reports, parse_week
+    from portal.domain.weekly_report import (
+        keep_weekly_reports,
+        last_week,
+        mail_weekly_reports,
+        parse_week,
+    )
 
     now = utcnow()
     institution = _institution_by_code(code)
@@ -268,9 +274,16 @@ def reports_weekly(code: str | None, week_text: str | None) -> None:
         week = parse_week(week_text, now=now) if week_text else last_week(now)
     except DomainError as error:
         raise click.ClickException(str(error.message))
+    try:
+        kept = keep_weekly_reports(week, now=now,
+                                   institutions=[institution] if institution else None)
+    except DomainError as error:
+        raise click.ClickException(str(error.message))
+    db.session.commit()
     queued = mail_weekly_reports(week, now=now, institution=institution)
     db.session.commit()
-    click.echo(f"weekly report {week.code}: {queued} mail(s) queued")
+    click.echo(f"weekly report {week.code}: figures kept for {kept} institution(s), "
+               f"{queued} mail(s) queued")
 
 
 @reports_cli.command("offline-check")

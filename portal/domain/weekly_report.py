@@ -24,6 +24,7 @@ over the small per-unit lists. No reporter identity is read.
 """
 import csv
 import io
+import json
 import re
 import statistics
 from collections import defaultdict
@@ -46,6 +47,7 @@ from portal.models import (
     EventKind,
     Institution,
     InstitutionKind,
+    KeptWeeklyReport,
     Membership,
     Report,
     ReportEvent,
@@ -168,6 +170,11 @@ class WeeklyReport:
     rows: list[Row]  # units by name, then "not yet at a unit"
     total: Row
     offline_now: list[OfflineUnit]
+    kept_at: datetime | None = None  # the figures were computed then (keep_weekly_reports)
+
+
+COUNTS = ("received", "verified", "dispositioned", "answered", "completed", "open_at_end",
+          "red_at_end", "followed_up")
 
 
 def _key(unit_id: int | None, units: dict[int, Institution]) -> int | None:
@@ -207,9 +214,85 @@ def _open_at_end(ours, end: datetime) -> list[tuple]:
 
 
 def weekly_report(institution: Institution, week: Week, *, now: datetime) -> WeeklyReport:
-    """The week's figures for ``institution`` (see the module's docstring for definitions)."""
+    """The week's figures for ``institution`` (see the module's docstring for definitions):
+    those kept by the Monday job for a finished week (keep_weekly_reports), else computed now;
+    the units offline now, always now."""
     if institution.kind is not InstitutionKind.INSTITUTION:
         raise DomainError(_l("Weekly reports are made per institution."), field="institution")
+    kept = db.session.scalar(select(KeptWeeklyReport).where(
+        KeptWeeklyReport.institution_id == institution.id,
+        KeptWeeklyReport.week == week.code)) if week.end <= now else None
+    report = _from_kept(institution, week, kept) if kept is not None \
+        else _compute(institution, week)
+    report.offline_now = offline_units(institution, now=now)
+    return report
+
+
+def keep_weekly_reports(week: Week, *, now: datetime,
+                        institutions: list[Institution] | None = None) -> int:
+    """Compute and keep the figures of a finished week for every institution (or the given
+    ones), replacing those kept before; returns how many. The Monday job (``flask reports
+    weekly``) calls it before mailing: the page then reads a week's figures instead of
+    computing them over the week's activity (3,103 ms, then 268 ms, for the busiest
+    institution at 1,000,000 reports). Flushes, never commits."""
+    if week.end > now:
+        raise DomainError(_l("Only a finished week's figures can be kept."), field="week")
+    if institutions is None:
+        institutions = list(db.session.scalars(select(Institution).where(
+            Institution.kind == InstitutionKind.INSTITUTION).order_by(Institution.id)))
+    for institution in institutions:
+        figures = _figures_json(_compute(institution, week))
+        kept = db.session.scalar(select(KeptWeeklyReport).where(
+            KeptWeeklyReport.institution_id == institution.id,
+            KeptWeeklyReport.week == week.code))
+        if kept is None:
+            kept = KeptWeeklyReport(institution_id=institution.id, week=week.code)
+            db.session.add(kept)
+        kept.figures, kept.computed_at = figures, now
+    db.session.flush()
+    return len(institutions)
+
+
+def _row_json(row: Row) -> dict:
+    return {"unit_id": row.unit.id if row.unit is not None else None, "label": row.label,
+            **{name: getattr(row, name) for name in COUNTS},
+            "response_hours": row.response_hours,
+            "categories": [[category.id, count] for category, count in row.categories],
+            "offline_hours": row.offline_hours}
+
+
+def _figures_json(report: WeeklyReport) -> str:
+    return json.dumps({"rows": [_row_json(row) for row in report.rows],
+                       "total": _row_json(report.total)})
+
+
+def _from_kept(institution: Institution, week: Week, kept: KeptWeeklyReport) -> WeeklyReport:
+    figures = json.loads(kept.figures)
+    every = figures["rows"] + [figures["total"]]
+    unit_ids = {row["unit_id"] for row in every if row["unit_id"] is not None}
+    category_ids = {category_id for row in every for category_id, _ in row["categories"]}
+    units = {u.id: u for u in db.session.scalars(
+        select(Institution).where(Institution.id.in_(unit_ids)))} if unit_ids else {}
+    categories = {c.id: c for c in db.session.scalars(
+        select(Category).where(Category.id.in_(category_ids)))} if category_ids else {}
+
+    def row(data: dict) -> Row:
+        return Row(unit=units.get(data["unit_id"]), label=data["label"],
+                   **{name: data[name] for name in COUNTS},
+                   response_hours=data["response_hours"],
+                   categories=[(categories[category_id], count)
+                               for category_id, count in data["categories"]
+                               if category_id in categories],
+                   offline_hours=data["offline_hours"])
+
+    return WeeklyReport(institution=institution, week=week,
+                        rows=[row(data) for data in figures["rows"]],
+                        total=row(figures["total"]), offline_now=[],
+                        kept_at=kept.computed_at)
+
+
+def _compute(institution: Institution, week: Week) -> WeeklyReport:
+    """The week's figures, computed from the reports and their history now."""
     start, end = week.start, week.end
     nodes = subtree_ids({institution.id})
     units = {u.id: u for u in db.session.scalars(select(Institution).where(
@@ -270,8 +353,7 @@ def weekly_report(institution: Institution, week: Week, *, now: datetime) -> Wee
 
     total = Row(unit=None)
     for item in rows.values():
-        for name in ("received", "verified", "dispositioned", "answered", "completed",
-                     "open_at_end", "red_at_end", "followed_up"):
+        for name in COUNTS:
             setattr(total, name, getattr(total, name) + getattr(item, name))
         total.response_hours += item.response_hours
     merged = defaultdict(int)
@@ -285,7 +367,7 @@ def weekly_report(institution: Institution, week: Week, *, now: datetime) -> Wee
     ordered = sorted((r for k, r in rows.items() if k is not None),
                      key=lambda r: (r.unit.name, r.unit.id)) + [rows[None]]
     return WeeklyReport(institution=institution, week=week, rows=ordered, total=total,
-                        offline_now=offline_units(institution, now=now))
+                        offline_now=[])
 
 
 # ----------------------------------------------------------------------------- exports

@@ -43,6 +43,7 @@ from portal.models.statistics import (
     StatisticsState,
 )
 from portal.models.user import Membership, Role, User
+from portal.models.weekly_report import KeptWeeklyReport
 
 __all__ = [
     "ArchiveReason", "AuditAction", "AuditEntry", "ReportRating", "ResponseTemplate",
@@ -56,5 +57,5 @@ __all__ = [
     "CandidateState", "Certainty", "DuplicateCandidate", "DuplicateReason", "FeedSource",
     "ReportSupport", "ApiClient",
     "Dimension", "Grain", "GRAIN_DIMENSIONS", "Measure", "MonthDuration", "MonthSummary",
-    "StatisticsState",
+    "StatisticsState", "KeptWeeklyReport",
 ]

@@ -16,6 +16,7 @@ from portal.domain import DomainError
 from portal.domain.offline import alert_offline_units, offline_units, working_cutoff
 from portal.domain.weekly_report import (
     Week,
+    keep_weekly_reports,
     last_week,
     mail_weekly_reports,
     parse_week,
@@ -26,6 +27,7 @@ from portal.domain.weekly_report import (
 )
 from portal.extensions import db
 from portal.models import (
+    KeptWeeklyReport,
     ArchiveReason,
     AuditAction,
     AuditEntry,
@@ -40,7 +42,8 @@ from portal.models import (
     ReportKind,
     ReportStatus,
 )
-from tests.helpers import mails_to, node, user
+from portal.demo import DEMO_PASSWORD
+from tests.helpers import csrf_token, mails_to, node, user
 
 W47 = Week(2026, 47)
 MONDAY_AFTER = datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)  # Monday 09:00 WIB
@@ -210,6 +213,48 @@ def test_open_at_the_end_counts_reports_finished_only_after_it(demo):
     assert after[code].red_at_end == before[code].red_at_end + 1
 
 
+def test_a_finished_weeks_figures_are_kept_and_read_back_unchanged(demo, app):
+    """The Monday job keeps each institution's figures; the page and the exports read them
+    (the same figures as computed), and a later change to the week's reports does not change
+    them; the units offline are still as of now. A week not kept, or not finished, is
+    computed."""
+    build_week()
+    tangerang = node("KAB-TANGERANG")
+    computed = weekly_report(tangerang, W47, now=MONDAY_AFTER)
+    assert computed.kept_at is None
+    with pytest.raises(DomainError):
+        keep_weekly_reports(W47, now=W47.end - timedelta(seconds=1))
+    assert keep_weekly_reports(W47, now=MONDAY_AFTER, institutions=[tangerang]) == 1
+    db.session.commit()
+    kept = weekly_report(tangerang, W47, now=MONDAY_AFTER)
+    assert kept.kept_at == MONDAY_AFTER
+    assert to_csv(kept) == to_csv(computed)
+    assert [o.unit.code for o in kept.offline_now] == [o.unit.code for o in computed.offline_now]
+    assert [(r.unit.code if r.unit else None) for r in kept.rows] == [
+        (r.unit.code if r.unit else None) for r in computed.rows]
+
+    # A report received in the week, added afterwards: the kept figures stay as they were.
+    make_report(utc(2026, 11, 18, 5), unit=node("TNG-DISDUKCAPIL"))
+    db.session.commit()
+    assert to_csv(weekly_report(tangerang, W47, now=MONDAY_AFTER)) == to_csv(computed)
+    assert db.session.scalar(select(func.count(KeptWeeklyReport.id))) == 1
+    # Kept again (the job run twice): replaced, not doubled, and now with that report.
+    keep_weekly_reports(W47, now=MONDAY_AFTER + timedelta(hours=1), institutions=[tangerang])
+    db.session.commit()
+    again = weekly_report(tangerang, W47, now=MONDAY_AFTER + timedelta(hours=1))
+    assert again.total.received == computed.total.received + 1
+    assert db.session.scalar(select(func.count(KeptWeeklyReport.id))) == 1
+
+    # The page says when the figures were computed.
+    client = app.test_client()
+    signed_in = client.post("/staf/masuk", data={
+        "csrf_token": csrf_token(client, "/staf/masuk"),
+        "email": "admin@tangerangkab.example.id", "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 302
+    html = client.get("/staf/laporan-mingguan?week=2026-W47").get_data(as_text=True)
+    assert 'id="kept-at"' in html and "Angka dihitung pada" in html
+
+
 def test_csv_and_xlsx_hold_the_same_figures(demo):
     build_week()
     report = weekly_report(node("KAB-TANGERANG"), W47, now=MONDAY_AFTER)
@@ -346,10 +391,12 @@ def test_reports_commands(demo, runner):
     build_week()
     result = runner.invoke(args=["reports", "weekly", "--week", "2026-W47"])
     assert result.exit_code == 0, result.output
-    assert "weekly report 2026-W47: 1 mail(s) queued" in result.output
+    assert "weekly report 2026-W47: figures kept for 2 institution(s), 1 mail(s) queued" \
+        in result.output  # Kabupaten Tangerang and Kabupaten Lain
     result = runner.invoke(args=["reports", "weekly", "--institution", "KAB-LAIN",
                                  "--week", "2026-W47"])
-    assert "0 mail(s) queued" in result.output  # that institution has no supervisor
+    assert "figures kept for 1 institution(s), 0 mail(s) queued" in result.output  # no
+    # supervisor there
     assert runner.invoke(args=["reports", "weekly", "--week", "2026-47"]).exit_code != 0
     assert runner.invoke(args=["reports", "weekly", "--institution", "NOPE"]).exit_code != 0
     first = runner.invoke(args=["reports", "offline-check"])
