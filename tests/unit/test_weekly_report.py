@@ -253,6 +253,7 @@ def test_a_finished_weeks_figures_are_kept_and_read_back_unchanged(demo, app):
     assert signed_in.status_code == 302
     html = client.get("/staf/laporan-mingguan?week=2026-W47").get_data(as_text=True)
     assert 'id="kept-at"' in html and "Angka dihitung pada" in html
+    assert "<td>—</td>" in html and "<td>None</td>" not in html  # a unit with nothing: dashes
 
 
 def test_csv_and_xlsx_hold_the_same_figures(demo):
