@@ -286,6 +286,50 @@ def reports_weekly(code: str | None, week_text: str | None) -> None:
                f"{queued} mail(s) queued")
 
 
+@reports_cli.command("keep-weeks")
+@click.option("--institution", "code", help="code of one institution (default: all)")
+@click.option("--since", "since_text",
+              help="first ISO week as YYYY-Www (default: the week of the oldest report)")
+@click.option("--replace", is_flag=True,
+              help="recompute weeks already kept too (default: keep only the missing ones)")
+def reports_keep_weeks(code: str | None, since_text: str | None, replace: bool) -> None:
+    """Keep the figures of every finished week up to last week that are not kept yet (once,
+    after upgrading: the weeks before the Monday job kept them); no mail. Each week is
+    committed on its own, so an interrupted run resumes where it stopped."""
+    from portal.domain import DomainError
+    from portal.domain.weekly_report import (
+        first_week_with_reports,
+        institutions_without_kept_week,
+        keep_weekly_reports,
+        last_week,
+        parse_week,
+    )
+
+    now = utcnow()
+    institution = _institution_by_code(code)
+    chosen = [institution] if institution else None
+    try:
+        week = parse_week(since_text, now=now) if since_text else first_week_with_reports()
+    except DomainError as error:
+        raise click.ClickException(str(error.message))
+    last = last_week(now)
+    weeks = kept = 0
+    while week is not None and week.monday <= last.monday:
+        started = time.monotonic()
+        if replace:
+            missing = chosen
+        else:
+            missing = institutions_without_kept_week(week, chosen)
+        if missing != []:
+            count = keep_weekly_reports(week, now=now, institutions=missing)
+            db.session.commit()
+            weeks, kept = weeks + 1, kept + count
+            click.echo(f"{week.code}: figures kept for {count} institution(s) in "
+                       f"{time.monotonic() - started:.1f} s")
+        week = week.following()
+    click.echo(f"weeks kept: {weeks}, institution figures kept: {kept}")
+
+
 @reports_cli.command("offline-check")
 @click.option("--institution", "code", help="code of one institution (default: all)")
 def reports_offline_check(code: str | None) -> None:

@@ -93,6 +93,9 @@ class Week:
         year, number, _ = day.isocalendar()
         return cls(year, number)
 
+    def following(self) -> "Week":
+        return Week.of(self.monday + timedelta(days=7))
+
 
 def last_week(now: datetime) -> Week:
     return Week.of(jakarta_date(now) - timedelta(days=7))
@@ -251,6 +254,25 @@ def keep_weekly_reports(week: Week, *, now: datetime,
         kept.figures, kept.computed_at = figures, now
     db.session.flush()
     return len(institutions)
+
+
+def first_week_with_reports() -> Week | None:
+    """The week of the oldest report (Asia/Jakarta); None without reports."""
+    oldest = db.session.scalar(select(func.min(Report.created_at)))
+    return Week.of(jakarta_date(oldest)) if oldest is not None else None
+
+
+def institutions_without_kept_week(week: Week,
+                                   institutions: list[Institution] | None = None
+                                   ) -> list[Institution]:
+    """The institutions (every one, or of those given) whose figures of ``week`` are not
+    kept, by id."""
+    kept = select(KeptWeeklyReport.institution_id).where(KeptWeeklyReport.week == week.code)
+    query = select(Institution).where(Institution.kind == InstitutionKind.INSTITUTION,
+                                      Institution.id.not_in(kept))
+    if institutions is not None:
+        query = query.where(Institution.id.in_([i.id for i in institutions]))
+    return list(db.session.scalars(query.order_by(Institution.id)))
 
 
 def _row_json(row: Row) -> dict:

@@ -405,6 +405,49 @@ def test_reports_commands(demo, runner):
     assert "offline units alerted: none" in runner.invoke(args=["reports", "offline-check"]).output
 
 
+def test_keep_weeks_keeps_every_past_week_once(demo, runner, monkeypatch):
+    """The one-off backfill after upgrading: every finished week from the oldest report's to
+    last week, for every institution, the same figures as computed; a second run keeps
+    nothing; --replace recomputes; --institution and --since narrow it."""
+    monkeypatch.setattr("portal.cli.utcnow", lambda: MONDAY_AFTER)
+    reports = build_week()
+    oldest = db.session.scalar(select(func.min(Report.created_at)))
+    assert oldest < utc(2026, 11, 15, 17)  # R4, the week before W47 (or demo data)
+    first = Week.of((oldest + timedelta(hours=7)).date())
+    weeks, week = [], first
+    while week.monday <= W47.monday:
+        weeks.append(week.code)
+        week = week.following()
+    institutions = db.session.scalar(select(func.count(Institution.id)).where(
+        Institution.kind == InstitutionKind.INSTITUTION))
+
+    result = runner.invoke(args=["reports", "keep-weeks"])
+    assert result.exit_code == 0, result.output
+    assert f"weeks kept: {len(weeks)}, institution figures kept: " \
+           f"{len(weeks) * institutions}" in result.output
+    kept = db.session.scalars(select(KeptWeeklyReport.week).distinct()).all()
+    assert sorted(kept) == weeks  # up to last week, never the running week W48
+    tangerang = node("KAB-TANGERANG")
+    page = weekly_report(tangerang, W47, now=MONDAY_AFTER)
+    assert page.kept_at == MONDAY_AFTER
+    from portal.domain.weekly_report import _compute
+    assert to_csv(page) == to_csv(_compute(tangerang, W47))
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0  # no mail
+
+    # Nothing left to keep; --replace recomputes (a report moved since changes W47).
+    assert "weeks kept: 0, institution figures kept: 0" in runner.invoke(
+        args=["reports", "keep-weeks"]).output
+    reports[2].current_unit = node("TNG-DISHUB")
+    db.session.commit()
+    assert to_csv(weekly_report(tangerang, W47, now=MONDAY_AFTER)) == to_csv(page)
+    result = runner.invoke(args=["reports", "keep-weeks", "--replace", "--since", "2026-W47",
+                                 "--institution", "KAB-TANGERANG"])
+    assert "weeks kept: 1, institution figures kept: 1" in result.output, result.output
+    assert to_csv(weekly_report(tangerang, W47, now=MONDAY_AFTER)) != to_csv(page)
+    assert runner.invoke(args=["reports", "keep-weeks", "--since", "2026-47"]).exit_code != 0
+    assert runner.invoke(args=["reports", "keep-weeks", "--institution", "NOPE"]).exit_code != 0
+
+
 def test_who_may_read_which_institution(demo):
     from portal.domain.weekly_report import (
         may_read_weekly_report,
