@@ -43,6 +43,7 @@ one per unit and kecamatan as well (129,569 rows at 100,000 reports).
 """
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -102,6 +103,12 @@ STATE_ID = 1
 # Reports updated shortly before the last refresh's start may commit after it read them.
 REFRESH_MARGIN = timedelta(minutes=2)
 LIVE, SUMMARY = "live", "summary"
+# The dimensions of every scope's tables; an institution with kecamatan of its own also reads
+# Dimension.DISTRICT.
+SCOPE_DIMENSIONS = (Dimension.KIND, Dimension.CATEGORY, Dimension.CHANNEL, Dimension.REGION)
+# The grouped counts a scope's page reads besides its dimensions (compute_statistics).
+GROUPED_COUNTS = ((Dimension.ALL, "unit"), (Dimension.ALL, "month"),
+                  (Dimension.CATEGORY, "month"))
 DISTRICTS, REGIONS = "districts", "regions"  # what the kecamatan table lists
 
 
@@ -460,6 +467,67 @@ class _Reader:
         return {key: count for key, count in db.session.execute(query)}
 
 
+class _KeptReader:
+    """The whole portal's answers of the default period, as the summary gave them at its last
+    refresh (kept on the state row by _keep_national_figures): what _Reader(SUMMARY, None,
+    period) would read again, without merging 273 institutions' histograms for the medians.
+    Red now is still read live."""
+
+    def __init__(self, reader: _Reader, kept: dict):
+        self.reader = reader
+        self.kept = kept
+
+    def dimension_counts(self, wanted: tuple[Dimension, ...]) -> dict:
+        return {dimension: _rows_from_json(self.kept["dimensions"][dimension.value])
+                for dimension in wanted}
+
+    def counts(self, dimension: Dimension, *, by: str | None = None) -> list[tuple]:
+        return _rows_from_json(self.kept["counts"][f"{dimension.value}:{by}"],
+                               month_last=by == "month")
+
+    def medians(self, measure: Measure, *, per_unit: bool) -> tuple[dict, float | None]:
+        per_key, overall = self.kept["medians"][measure.value]
+        return ({key: median for key, median in per_key} if per_unit else {}), overall
+
+    def red_now(self, now: datetime) -> dict:
+        return self.reader.red_now(now)
+
+
+def _rows_to_json(rows: list[tuple]) -> list:
+    return [[[key.isoformat() if isinstance(key, date) else key for key in keys],
+             [int(value) for value in sums]] for keys, sums in rows]
+
+
+def _rows_from_json(rows: list, *, month_last: bool = False) -> list[tuple]:
+    if month_last:
+        return [(tuple(keys[:-1]) + (date.fromisoformat(keys[-1]),), sums)
+                for keys, sums in rows]
+    return [(tuple(keys), sums) for keys, sums in rows]
+
+
+def _keep_national_figures(state: StatisticsState, now: datetime) -> None:
+    """Keep on the state row what the whole portal's pages read from the summary for the
+    default period of ``now``: the counts by dimension, by institution and by month, and the
+    medians per institution and overall (every question compute_statistics asks but red now).
+    Called by each refresh after its summary rows, in the same transaction."""
+    period = default_period(now)
+    reader = _Reader(SUMMARY, None, period)
+    medians = {}
+    for measure in Measure:
+        per_key, overall = reader.medians(measure, per_unit=True)
+        medians[measure.value] = [sorted(per_key.items(), key=lambda item: (
+            item[0] is None, item[0] or 0)), overall]
+    kept = {
+        "dimensions": {dimension.value: _rows_to_json(rows) for dimension, rows
+                       in reader.dimension_counts(SCOPE_DIMENSIONS).items()},
+        "counts": {f"{dimension.value}:{by}": _rows_to_json(reader.counts(dimension, by=by))
+                   for dimension, by in GROUPED_COUNTS},
+        "medians": medians,
+    }
+    state.kept_first, state.kept_last = period.first, period.last
+    state.kept_figures = json.dumps(kept, separators=(",", ":"))
+
+
 def _names(ids: set[int]) -> dict[int, str]:
     """Institutions' names by id (plain columns: a page may name all 273 institutions)."""
     return dict(db.session.execute(select(Institution.id, Institution.name).where(
@@ -522,6 +590,10 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
                           field="institution")
     nodes = subtree_ids({institution.id}) if institution is not None else None
     reader = _Reader(source, nodes, period)
+    if (institution is None and source == SUMMARY and state is not None
+            and (state.kept_first, state.kept_last) == (period.first, period.last)
+            and state.kept_figures):
+        reader = _KeptReader(reader, json.loads(state.kept_figures))
     # Kecamatan: an institution that has its own (a regency or city) sees them one by one;
     # the portal and the other institutions see the regions (regency or city) they lie in:
     # 3,545 kecamatan in one table is not a figure anyone reads, and reading them would cost
@@ -547,8 +619,7 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
 
     kind_labels = {k.value: str(KIND[k]) for k in ReportKind}
     per_dimension = reader.dimension_counts(
-        (Dimension.KIND, Dimension.CATEGORY, Dimension.CHANNEL, Dimension.REGION)
-        + ((Dimension.DISTRICT,) if own_districts else ()))
+        SCOPE_DIMENSIONS + ((Dimension.DISTRICT,) if own_districts else ()))
     by_kind = lines(per_dimension[Dimension.KIND], lambda key: kind_labels.get(key, key))
     channel_labels = {c.value: str(CHANNEL[c]) for c in Channel}
     by_channel = lines(per_dimension[Dimension.CHANNEL],
@@ -784,6 +855,7 @@ def rebuild_summary(now: datetime) -> int:
     months = db.session.scalar(select(func.count(distinct(MonthSummary.month))))
     state.refreshed_at = now
     state.rebuilt_at = now
+    _keep_national_figures(state, now)
     db.session.flush()
     return months
 
@@ -805,6 +877,7 @@ def refresh_summary(now: datetime) -> int:
         .where(ReportRating.created_at >= since).distinct())}
     _recompute(sorted(months))
     state.refreshed_at = now
+    _keep_national_figures(state, now)
     db.session.flush()
     return len(months)
 

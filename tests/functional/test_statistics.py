@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 from html import unescape
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from portal.demo import DEMO_PASSWORD
 from portal.domain import DomainError
@@ -24,6 +24,7 @@ from portal.domain.statistics import (
     SUMMARY,
     Period,
     compute_statistics,
+    default_period,
     median_of_histogram,
     parse_period,
     rebuild_summary,
@@ -49,6 +50,7 @@ from portal.models import (
     ReportKind,
     ReportRating,
     ReportStatus,
+    StatisticsState,
 )
 from tests.helpers import csrf_token, node
 
@@ -281,6 +283,71 @@ def test_the_refresh_recomputes_the_changed_months_and_is_idempotent(world, engl
     assert kept.total.counts.rating_count == live.total.counts.rating_count == 4
     assert kept.total.median_response_hours == live.total.median_response_hours == 6.0
     assert tables(kept, staff=True)["unit"].rows == tables(live, staff=True)["unit"].rows
+
+
+def _histograms_read(compute) -> tuple:
+    """(the statistics compute() returns, whether it read the summary's histograms)."""
+    seen = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        stats = compute()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return stats, any("stat_month_duration" in statement for statement in seen)
+
+
+def test_the_national_figures_of_the_default_period_are_kept_by_each_refresh(world, english):
+    """What the public and the national admin's pages open with (the whole portal, the last
+    12 months) is kept on the state row by every refresh: read without merging the
+    institutions' histograms, and equal to the live figures, also after a change."""
+    tangerang = node("KAB-TANGERANG")
+    default = default_period(NOW)
+    assert default == Period(date(2025, 7, 1), date(2026, 6, 1))
+    rebuild_summary(NOW)
+    db.session.commit()
+    state = db.session.get(StatisticsState, 1)
+    assert (state.kept_first, state.kept_last) == (default.first, default.last)
+
+    def agree(expected_received):
+        live = compute_statistics(None, default, now=NOW, locale="en", source=LIVE)
+        kept, histograms = _histograms_read(lambda: compute_statistics(
+            None, default, now=NOW, locale="en"))
+        assert not histograms  # the kept figures answered
+        assert kept.total.counts.received == live.total.counts.received == expected_received
+        for staff in (False, True):
+            assert {n: (t.header, t.rows) for n, t in tables(live, staff=staff).items()} \
+                == {n: (t.header, t.rows) for n, t in tables(kept, staff=staff).items()}
+        assert [(m.label, m.counts.received) for m in kept.by_month] == \
+            [(m.label, m.counts.received) for m in live.by_month]
+        assert kept.top_by_month == live.top_by_month
+        assert (kept.total.median_response_hours, kept.total.median_completion_hours) == \
+            (live.total.median_response_hours, live.total.median_completion_hours)
+        # The public page's call (no medians per institution) from the same kept figures.
+        public = compute_statistics(None, default, now=NOW, locale="en", unit_medians=False)
+        assert public.total.median_response_hours == live.total.median_response_hours
+        assert all(line.median_response_hours is None for line in public.by_unit)
+
+    agree(13)  # r11 (January 2025) lies before the default period
+    # A change, then a refresh: the kept figures follow (a new report at Kota Uji, answered
+    # in 30 hours, moves Kota Uji's median and the overall one).
+    report = _report(utc(2026, 6, 14), category="LINGKUNGAN", institution="KOTA-UJI",
+                     status=S.VERIFIED, response=H(30))
+    db.session.commit()
+    refresh_summary(NOW + H(0, 5))
+    db.session.commit()
+    agree(14)
+    assert by_label(compute_statistics(None, default, now=NOW, locale="en").by_unit)[
+        "Pemerintah Kota Uji"].median_response_hours == 17.0  # 4 and 30
+    assert report.id
+    # Any other period, and any institution, is read from the summary as before.
+    _, histograms = _histograms_read(lambda: compute_statistics(None, PERIOD, now=NOW))
+    assert histograms
+    _, histograms = _histograms_read(lambda: compute_statistics(tangerang, default, now=NOW))
+    assert histograms
 
 
 def test_the_sweep_command_refreshes_and_the_rebuild_command(world, runner):
