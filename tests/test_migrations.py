@@ -117,3 +117,20 @@ def test_downgrade_to_base_and_upgrade_again(fresh_database):
         upgrade()
         assert recorded_revisions() == [head]
         assert schema_differences() == []
+
+
+def test_the_statistics_summary_is_vacuumed_after_each_refresh(database_url):
+    """PostgreSQL: the summary tables, whose current month every refresh rewrites, are
+    autovacuumed after 1,000 changed rows rather than 20 % of the table, so that the pages'
+    index-only scans do not go to the table for the rewritten rows (migration 0020)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    with app_on(database_url):
+        options = dict(db.session.execute(text(
+            "SELECT relname, reloptions FROM pg_class WHERE relname IN "
+            "('stat_month_summary', 'stat_month_duration')")).all())
+    for table in ("stat_month_summary", "stat_month_duration"):
+        assert set(options[table]) == {
+            "autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000",
+            "autovacuum_vacuum_insert_scale_factor=0",
+            "autovacuum_vacuum_insert_threshold=1000"}, table
