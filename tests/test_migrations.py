@@ -119,18 +119,19 @@ def test_downgrade_to_base_and_upgrade_again(fresh_database):
         assert schema_differences() == []
 
 
-def test_the_statistics_summary_is_vacuumed_after_each_refresh(database_url):
-    """PostgreSQL: the summary tables, whose current month every refresh rewrites, are
-    autovacuumed after 1,000 changed rows rather than 20 % of the table, so that the pages'
-    index-only scans do not go to the table for the rewritten rows (migration 0020)."""
+def test_the_busy_tables_are_vacuumed_after_a_fixed_number_of_changes(database_url):
+    """PostgreSQL: the tables whose index-only scans the pages read are autovacuumed after a
+    fixed number of changed rows rather than 20 % of the table (migration 0020): the summary
+    tables, whose current month every refresh rewrites, the reports and their events."""
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only")
     with app_on(database_url):
         options = dict(db.session.execute(text(
             "SELECT relname, reloptions FROM pg_class WHERE relname IN "
-            "('stat_month_summary', 'stat_month_duration')")).all())
-    for table in ("stat_month_summary", "stat_month_duration"):
+            "('stat_month_summary', 'stat_month_duration', 'report', 'report_event')")).all())
+    for table, rows in (("stat_month_summary", 1000), ("stat_month_duration", 1000),
+                        ("report", 2000), ("report_event", 10000)):
         assert set(options[table]) == {
-            "autovacuum_vacuum_scale_factor=0", "autovacuum_vacuum_threshold=1000",
+            "autovacuum_vacuum_scale_factor=0", f"autovacuum_vacuum_threshold={rows}",
             "autovacuum_vacuum_insert_scale_factor=0",
-            "autovacuum_vacuum_insert_threshold=1000"}, table
+            f"autovacuum_vacuum_insert_threshold={rows}"}, table
