@@ -317,6 +317,80 @@ def test_weekly_mail_goes_to_the_supervisors_without_reporter_identity(demo):
         AuditEntry.action == AuditAction.EXPORT)) == 1
 
 
+@pytest.mark.parametrize("seed", [2, 3, 4, 6])  # seeds whose data has what the end asserts
+def test_the_waits_read_in_sql_are_those_of_every_reports_history(demo, seed):
+    """The offline hours' waits (offline._waits: an SQL that reads only the reports that can
+    wait in the week, the earliest wait still going on per unit and the ended ones probed for
+    their end) against a plain reading of every report's whole history: random dispositions
+    and departures at two units, reports finished, archived, routed away or still waiting;
+    the union of the spans within the week is the same."""
+    import random
+
+    from portal.domain.offline import _merged, _units_of, _waits
+    from portal.models.report import LEAVING_KINDS
+
+    rng = random.Random(seed)
+    tangerang = node("KAB-TANGERANG")
+    units = [node("TNG-DISDUKCAPIL"), node("TNG-DISHUB")]
+    elsewhere = node("KEMENPANRB")
+    start, end = W47.start, W47.end
+    middle = [EventKind.ANSWERED, EventKind.SENT_BACK, EventKind.POSTPONED]
+    histories = []
+    for _ in range(14):  # few, so that the waits leave gaps in the week
+        created = start + timedelta(days=rng.randint(-6, 6), hours=rng.randint(0, 23))
+        at, steps = created, []
+        for _ in range(rng.randint(1, 5)):
+            at += timedelta(hours=rng.randint(1, 30), minutes=rng.randint(0, 59))
+            if rng.random() < 0.6:
+                steps.append((EventKind.DISPOSITIONED, at, rng.choice(units)))
+            else:
+                steps.append((rng.choice(middle), at, None))
+        at += timedelta(hours=rng.randint(1, 30))
+        ending = rng.choice(["waiting", "waiting", "completed", "archived", "routed"])
+        if ending == "completed":
+            report = make_report(created, unit=units[0], status=ReportStatus.COMPLETED,
+                                 completed_at=at)
+            steps.append((EventKind.COMPLETED, at, None))
+        elif ending == "archived":
+            report = make_report(created, unit=units[0], status=ReportStatus.ARCHIVED)
+            steps.append((EventKind.ARCHIVED, at, None))
+        elif ending == "routed":
+            report = make_report(created, institution=elsewhere, status=ReportStatus.VERIFIED)
+            steps.append((EventKind.ROUTED, at, None))
+        else:
+            report = make_report(created, unit=units[0], institution=tangerang)
+        for kind, when, target in steps:
+            event(report, kind, when, target=target)
+        histories.append(steps)
+    db.session.commit()
+
+    expected: dict = {}
+    for steps in histories:
+        arrivals: dict = {}
+        for kind, when, target in steps:
+            if kind is EventKind.DISPOSITIONED and when < end:
+                arrivals.setdefault(target.id, when)
+        for unit_id, since in arrivals.items():
+            leaving = [when for kind, when, _ in steps if kind in LEAVING_KINDS and when > since]
+            expected.setdefault(unit_id, []).append((since, min(leaving, default=None)))
+
+    def within_week(spans):
+        starts, ends = _merged(spans)
+        return [(max(a, start), min(b, end)) for a, b in zip(starts, ends)
+                if a < end and b > start]
+
+    found = _waits(tangerang, _units_of(tangerang), start, end)
+    assert {unit.id for unit in units} <= set(expected)  # both units had reports
+    for unit in units:
+        assert within_week(found.get(unit.id, [])) == within_week(expected[unit.id]), unit.code
+    # The data can tell a wrong reading: some waits in the week, not the whole week, and a
+    # unit with two waits still going on that began at different times in the week.
+    assert any(within_week(expected[unit.id]) for unit in units)
+    assert any(within_week(expected[unit.id]) != [(start, end)] for unit in units)
+    assert any(len({since for since, until in expected[unit.id]
+                    if until is None and start < since < end}) >= 2 for unit in units)
+
+
 # ----------------------------------------------------------------------------- weeks
 @pytest.mark.parametrize("text", ["", "2026-47", "2026-W7", "W47-2026", "2026-w47x", "abc"])
 def test_bad_week_text_is_refused(text):
