@@ -31,7 +31,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, distinct, exists, func, select, text
+from sqlalchemy import and_, case, distinct, exists, func, select, text, union_all
 
 from portal.domain import DomainError
 from portal.domain.calendar import jakarta_date, start_of_day
@@ -184,6 +184,22 @@ def _key(unit_id: int | None, units: dict[int, Institution]) -> int | None:
     return unit_id if unit_id in units else None
 
 
+def _open_since(ours, start: datetime):
+    """(id, unit_id) of the reports matching ``ours`` that were not finished at some moment
+    since ``start``: not finished now, completed since, or archived since (by their archive
+    event; archiving is final). Three disjoint parts, each from a small index."""
+    columns = (Report.id, Report.current_unit_id.label("unit_id"))
+    return union_all(
+        select(*columns).where(ours, text(UNFINISHED_PREDICATE)),
+        select(*columns).where(ours, Report.completed_at >= start),
+        # From the archive events (a few thousand a week for the whole portal), not from the
+        # institution's archived reports (23,715 for the busiest at 1,000,000).
+        select(*columns).select_from(ReportEvent).join(Report, Report.id == ReportEvent.report_id)
+        .where(ReportEvent.kind == EventKind.ARCHIVED, ReportEvent.created_at >= start, ours,
+               Report.completed_at.is_(None), Report.status == ReportStatus.ARCHIVED),
+    ).subquery("open_since")
+
+
 def _open_at_end(ours, end: datetime) -> list[tuple]:
     """(unit, reports open at ``end``, of which red) of the reports matching ``ours``: created
     before the end, not completed before it and not archived before it. Read as three
@@ -334,12 +350,17 @@ def _compute(institution: Institution, week: Week) -> WeeklyReport:
         row(unit_id).received += count
         row(unit_id).followed_up += int(followed or 0)
 
+    # The week's events of the four kinds, of the reports open at some moment since the start
+    # (only those can have one; archiving is final): a hash of a few thousand reports probed by
+    # the week's events instead of an index probe per event of the whole portal (38,283 a
+    # week at 1,000,000 reports, 55-66 ms for the busiest institution).
+    open_since = _open_since(ours, start)
     for unit_id, kind, count in db.session.execute(
-            select(Report.current_unit_id, ReportEvent.kind, func.count(distinct(Report.id)))
-            .join(ReportEvent, ReportEvent.report_id == Report.id)
-            .where(ours, ReportEvent.kind.in_(EVENT_COLUMNS), ReportEvent.created_at >= start,
+            select(open_since.c.unit_id, ReportEvent.kind, func.count(distinct(open_since.c.id)))
+            .join(ReportEvent, ReportEvent.report_id == open_since.c.id)
+            .where(ReportEvent.kind.in_(EVENT_COLUMNS), ReportEvent.created_at >= start,
                    ReportEvent.created_at < end)
-            .group_by(Report.current_unit_id, ReportEvent.kind)):
+            .group_by(open_since.c.unit_id, ReportEvent.kind)):
         target = row(unit_id)
         setattr(target, EVENT_COLUMNS[kind], getattr(target, EVENT_COLUMNS[kind]) + count)
 
