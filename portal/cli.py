@@ -316,12 +316,9 @@ def reports_keep_weeks(code: str | None, since_text: str | None, replace: bool) 
     weeks = kept = 0
     while week is not None and week.monday <= last.monday:
         started = time.monotonic()
-        if replace:
-            missing = chosen
-        else:
-            missing = institutions_without_kept_week(week, chosen)
-        if missing != []:
-            count = keep_weekly_reports(week, now=now, institutions=missing)
+        wanted = chosen if replace else institutions_without_kept_week(week, chosen)
+        if wanted is None or wanted:  # None: every institution
+            count = keep_weekly_reports(week, now=now, institutions=wanted)
             db.session.commit()
             weeks, kept = weeks + 1, kept + count
             click.echo(f"{week.code}: figures kept for {count} institution(s) in "
