@@ -535,3 +535,23 @@ def test_a_long_list_is_charted_as_its_top_bars_and_one_for_the_rest(app):
     with app.test_request_context():
         assert _bars(lines[:CHART_BARS]) == ([line.label for line in lines[:CHART_BARS]],
                                              [line.counts.received for line in lines[:CHART_BARS]])
+
+
+def test_the_kept_national_figures_hold_nothing_of_a_report(world, app):
+    """Privacy on the kept figures (the state row's JSON) and on the two pages that open from
+    them: counts, medians and ids only."""
+    from portal.models.types import utcnow
+
+    rebuild_summary(utcnow())  # the pages' default period is that of the real clock
+    db.session.commit()
+    kept = db.session.get(StatisticsState, 1).kept_figures
+    assert kept and '"medians"' in kept
+    public = app.test_client()
+    national = sign_in(app, "admin.nasional@lapor.example.id")
+    for client, path in ((public, "/statistik"), (national, "/staf/statistik")):
+        response, histograms = _histograms_read(lambda: client.get(path))
+        assert response.status_code == 200 and not histograms  # read from the kept figures
+        for text in (kept, response.get_data(as_text=True)):
+            for secret in (SECRET_TITLE, SECRET_NAME, "siti.statistika", "STAT-",
+                           "Isi laporan"):
+                assert secret not in text
