@@ -114,6 +114,8 @@ LIVE, SUMMARY = "live", "summary"
 # Dimension.DISTRICT.
 SCOPE_DIMENSIONS = (Dimension.KIND, Dimension.CATEGORY, Dimension.CHANNEL, Dimension.REGION)
 # The grouped counts a scope's page reads besides its dimensions (compute_statistics).
+# The kept figures' layout (_keep_national_figures); change it with what they hold.
+KEPT_FORMAT = 1
 GROUPED_COUNTS = ((Dimension.ALL, "unit"), (Dimension.ALL, "month"),
                   (Dimension.CATEGORY, "month"))
 DISTRICTS, REGIONS = "districts", "regions"  # what the kecamatan table lists
@@ -530,6 +532,7 @@ def _keep_national_figures(state: StatisticsState, now: datetime) -> None:
         "counts": {f"{dimension.value}:{by}": _rows_to_json(reader.counts(dimension, by=by))
                    for dimension, by in GROUPED_COUNTS},
         "medians": medians,
+        "format": KEPT_FORMAT,
     }
     state.kept_first, state.kept_last = period.first, period.last
     state.kept_figures = json.dumps(kept, separators=(",", ":"))
@@ -600,7 +603,11 @@ def compute_statistics(institution: Institution | None, period: Period, *, now: 
     if (institution is None and source == SUMMARY and state is not None
             and (state.kept_first, state.kept_last) == (period.first, period.last)
             and state.kept_figures):
-        reader = _KeptReader(reader, json.loads(state.kept_figures))
+        kept = json.loads(state.kept_figures)
+        # Kept by another version of this code (before the refresh after an upgrade): the
+        # summary answers instead.
+        if kept.get("format") == KEPT_FORMAT:
+            reader = _KeptReader(reader, kept)
     # Kecamatan: an institution that has its own (a regency or city) sees them one by one;
     # the portal and the other institutions see the regions (regency or city) they lie in:
     # 3,545 kecamatan in one table is not a figure anyone reads, and reading them would cost

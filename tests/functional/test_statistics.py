@@ -334,15 +334,22 @@ def test_the_national_figures_of_the_default_period_are_kept_by_each_refresh(wor
     agree(13)  # r11 (January 2025) lies before the default period
     # A change, then a refresh: the kept figures follow (a new report at Kota Uji, answered
     # in 30 hours, moves Kota Uji's median and the overall one).
-    report = _report(utc(2026, 6, 14), category="LINGKUNGAN", institution="KOTA-UJI",
-                     status=S.VERIFIED, response=H(30))
+    _report(utc(2026, 6, 14), category="LINGKUNGAN", institution="KOTA-UJI",
+            status=S.VERIFIED, response=H(30))
     db.session.commit()
     refresh_summary(NOW + H(0, 5))
     db.session.commit()
     agree(14)
     assert by_label(compute_statistics(None, default, now=NOW, locale="en").by_unit)[
         "Pemerintah Kota Uji"].median_response_hours == 17.0  # 4 and 30
-    assert report.id
+    # Figures kept by another version of the code (another layout) are not read: the summary
+    # answers, with the same figures.
+    state = db.session.get(StatisticsState, 1)
+    state.kept_figures = '{"format": 0, "counts": {}}'
+    db.session.commit()
+    again, histograms = _histograms_read(lambda: compute_statistics(
+        None, default, now=NOW, locale="en"))
+    assert histograms and again.total.counts.received == 14
     # Any other period, and any institution, is read from the summary as before.
     _, histograms = _histograms_read(lambda: compute_statistics(None, PERIOD, now=NOW))
     assert histograms
